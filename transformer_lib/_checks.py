@@ -1,0 +1,109 @@
+"""Argument checks shared by every module.
+
+Each check raises ``ValueError`` or ``TypeError`` with a message that names the
+argument, the value that was given and what was expected, so that a reader who
+passes a wrong shape learns what to change instead of meeting a NaN later.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "check_positive_int",
+    "check_probability",
+    "check_divisible",
+    "check_choice",
+    "check_tensor",
+    "check_mask",
+    "check_token_ids",
+]
+
+
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` if it is an int > 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def check_probability(name: str, value) -> float:
+    """Return ``value`` if it is a number in [0, 1), else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a float in [0, 1), got {value!r}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)
+
+
+def check_divisible(name: str, value: int, divisor_name: str, divisor: int) -> None:
+    """Raise unless ``value`` is divisible by ``divisor``."""
+    if value % divisor != 0:
+        divisors = [d for d in range(1, value + 1) if value % d == 0]
+        raise ValueError(
+            f"{name}={value} must be divisible by {divisor_name}={divisor}; "
+            f"{divisor_name} values that divide {value}: {divisors}"
+        )
+
+
+def check_choice(name: str, value, choices) -> None:
+    """Raise unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def check_tensor(name: str, value, ndim_min: int | None = None, ndim: int | None = None) -> torch.Tensor:
+    """Raise unless ``value`` is a tensor with the expected number of dimensions."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if ndim is not None and value.dim() != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
+    if ndim_min is not None and value.dim() < ndim_min:
+        raise ValueError(
+            f"{name} must have at least {ndim_min} dimensions, got shape {tuple(value.shape)}"
+        )
+    return value
+
+
+def check_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> torch.Tensor:
+    """Check a boolean attention mask against the scores' shape.
+
+    The book's one mask convention: boolean, ``True`` = this query may attend to
+    this key, broadcastable to the scores' shape ``(..., T, S)``, usually
+    ``(B, H, T, S)``. Build masks with :mod:`transformer_lib.masks`.
+    """
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"{name} must be a boolean torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise TypeError(
+            f"{name} must have dtype torch.bool (True = may attend), got {mask.dtype}; "
+            "build masks with transformer_lib.causal_mask / padding_mask"
+        )
+    try:
+        broadcast = torch.broadcast_shapes(mask.shape, target_shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != torch.Size(target_shape):
+        raise ValueError(
+            f"{name} of shape {tuple(mask.shape)} does not broadcast to the attention scores' "
+            f"shape {tuple(target_shape)} (batch, heads, queries T, keys S)"
+        )
+    return mask
+
+
+def check_token_ids(name: str, tokens, vocab_size: int) -> torch.Tensor:
+    """Raise unless ``tokens`` is an integer tensor with ids in [0, vocab_size)."""
+    if not isinstance(tokens, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(tokens).__name__}")
+    if tokens.dtype.is_floating_point or tokens.dtype == torch.bool or tokens.is_complex():
+        raise TypeError(f"{name} must hold integer token ids, got dtype {tokens.dtype}")
+    if tokens.numel() > 0:
+        low, high = int(tokens.min()), int(tokens.max())
+        if low < 0 or high >= vocab_size:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"{name} contains id {bad}, outside the vocabulary [0, {vocab_size - 1}] "
+                f"(vocab_size={vocab_size})"
+            )
+    return tokens

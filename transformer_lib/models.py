@@ -1,0 +1,366 @@
+"""Whole models: encoder, decoder, encoder-decoder, GPT and a sequence classifier.
+
+Legend: B batch, S source length, T target length, D d_model, H heads, V vocabulary.
+
+Every model takes a :class:`~transformer_lib.config.TransformerConfig` and can
+return its attention weights, one (B, H, T, S) tensor per layer, for the plots.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ._checks import check_choice, check_positive_int, check_tensor
+from .cache import KVCache
+from .config import TransformerConfig
+from .embeddings import TokenEmbedding
+from .layers import DecoderLayer, EncoderLayer
+from .masks import causal_mask, token_padding_mask
+from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
+
+__all__ = ["Encoder", "Decoder", "Transformer", "GPT", "SequenceClassifier"]
+
+PAPER_DEFAULTS = dict(norm_first=False, activation="relu", positional="sinusoidal")
+GPT2_DEFAULTS = dict(norm_first=True, activation="gelu_tanh", positional="learned")
+
+
+def _check_config(config) -> TransformerConfig:
+    if not isinstance(config, TransformerConfig):
+        raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
+    return config
+
+
+def _positions(config: TransformerConfig) -> nn.Module | None:
+    """The module that adds positions to embeddings (None for RoPE / no positions)."""
+    if config.positional == "sinusoidal":
+        return SinusoidalPositionalEncoding(config.d_model, config.max_len)
+    if config.positional == "learned":
+        return LearnedPositionalEmbedding(config.max_len, config.d_model)
+    return None
+
+
+def _rotary(config: TransformerConfig) -> RotaryEmbedding | None:
+    return RotaryEmbedding(config.d_head, config.max_len) if config.positional == "rope" else None
+
+
+class _Embed(nn.Module):
+    """Token ids (or ready vectors) -> vectors with positions added, then dropout."""
+
+    def __init__(self, config: TransformerConfig, vocab_size: int | None, scale: bool):
+        super().__init__()
+        self.tok_emb = TokenEmbedding(vocab_size, config.d_model, scale=scale) if vocab_size else None
+        self.pos_emb = _positions(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.d_model, self.max_len = config.d_model, config.max_len
+
+    def forward(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """(B, T) ids or (B, T, D) vectors -> (B, T, D)."""
+        if tokens.dim() == 3 and tokens.is_floating_point():
+            if tokens.shape[-1] != self.d_model:
+                raise ValueError(f"input vectors must have d_model={self.d_model} features, got {tuple(tokens.shape)}")
+            x = tokens
+        else:
+            check_tensor("tokens", tokens, ndim=2)
+            if self.tok_emb is None:
+                raise TypeError("this model has no token embedding: pass (B, T, D) float vectors")
+            x = self.tok_emb(tokens)
+        if self.pos_emb is not None:
+            x = self.pos_emb(x, offset=offset)
+        elif x.shape[1] + offset > self.max_len:
+            raise ValueError(f"sequence length {x.shape[1] + offset} exceeds max_len={self.max_len}")
+        return self.dropout(x)
+
+
+class Encoder(nn.Module):
+    """Token embedding + positions + N encoder layers (+ a final LayerNorm when pre-norm).
+
+    Args:
+        config: the model configuration (None choices follow the paper).
+        vocab_size: input vocabulary; defaults to ``config.src_vocab_size or config.vocab_size``;
+            ``0`` builds an encoder that takes (B, S, D) vectors instead of ids.
+    """
+
+    def __init__(self, config: TransformerConfig, vocab_size: int | None = None):
+        super().__init__()
+        config = _check_config(config).resolved(**PAPER_DEFAULTS)
+        self.config = config
+        if vocab_size is None:
+            vocab_size = config.src_vocab_size or config.vocab_size
+        self.embed = _Embed(config, vocab_size, scale=True)
+        rotary = _rotary(config)
+        self.layers = nn.ModuleList(
+            EncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
+                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa, rotary)
+            for _ in range(config.n_layers)
+        )
+        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+
+    def forward(self, src: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False):
+        """Encode a source sequence.
+
+        Args:
+            src: (B, S) token ids, or (B, S, D) vectors.
+            mask: BoolTensor broadcastable to (B, H, S, S), True = may attend; defaults to
+                a padding mask from ``config.pad_id`` when set.
+            return_weights: also return a list of per-layer weights (B, H, S, S).
+
+        Returns:
+            memory (B, S, D), or ``(memory, weights)``.
+        """
+        if mask is None and self.config.pad_id is not None and src.dim() == 2:
+            mask = token_padding_mask(src, self.config.pad_id)
+        x = self.embed(src)
+        all_weights = []
+        for layer in self.layers:
+            if return_weights:
+                x, weights = layer(x, mask=mask, return_weights=True)
+                all_weights.append(weights)
+            else:
+                x = layer(x, mask=mask)
+        x = self.norm_f(x)
+        return (x, all_weights) if return_weights else x
+
+
+class Decoder(nn.Module):
+    """Token embedding + positions + N decoder layers (+ a final LayerNorm when pre-norm)."""
+
+    def __init__(self, config: TransformerConfig, vocab_size: int | None = None):
+        super().__init__()
+        config = _check_config(config).resolved(**PAPER_DEFAULTS)
+        if config.positional == "rope":
+            raise ValueError("positional='rope' is supported by Encoder and GPT, not by the cross-attention Decoder")
+        self.config = config
+        if vocab_size is None:
+            vocab_size = config.tgt_vocab_size or config.vocab_size
+        self.embed = _Embed(config, vocab_size, scale=True)
+        n_layers = config.n_decoder_layers or config.n_layers
+        self.layers = nn.ModuleList(
+            DecoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
+                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa)
+            for _ in range(n_layers)
+        )
+        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        self_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        return_weights: bool = False,
+    ):
+        """Decode target ids (B, T) against encoder output ``memory`` (B, S, D).
+
+        ``self_mask`` defaults to a causal mask (combined with target padding when
+        ``config.pad_id`` is set). Returns (B, T, D), or ``(x, self_weights, cross_weights)``
+        with per-layer lists of (B, H, T, T) and (B, H, T, S).
+        """
+        x = self.embed(tgt)
+        T = x.shape[1]
+        if self_mask is None:
+            self_mask = causal_mask(T, device=x.device)  # (T, T)
+            if self.config.pad_id is not None and tgt.dim() == 2:
+                self_mask = self_mask & token_padding_mask(tgt, self.config.pad_id)  # (B, 1, T, T)
+        self_weights, cross_weights = [], []
+        for layer in self.layers:
+            if return_weights:
+                x, sw, cw = layer(x, memory, self_mask, memory_mask, return_weights=True)
+                self_weights.append(sw)
+                cross_weights.append(cw)
+            else:
+                x = layer(x, memory, self_mask, memory_mask)
+        x = self.norm_f(x)
+        return (x, self_weights, cross_weights) if return_weights else x
+
+
+class Transformer(nn.Module):
+    """The encoder-decoder of "Attention Is All You Need", with a final linear to target logits.
+
+    Attributes:
+        encoder (Encoder), decoder (Decoder), out_proj (nn.Linear(D, V_target)).
+    """
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = _check_config(config).resolved(**PAPER_DEFAULTS)
+        self.encoder = Encoder(self.config)
+        self.decoder = Decoder(self.config)
+        self.out_proj = nn.Linear(self.config.d_model, self.config.tgt_vocab_size or self.config.vocab_size)
+
+    def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, S) ids -> memory (B, S, D)."""
+        return self.encoder(src, mask=self._src_mask(src, src_mask))
+
+    def decode(self, tgt, memory, src_mask=None, tgt_mask=None) -> torch.Tensor:
+        """Target ids (B, T) + memory (B, S, D) -> logits (B, T, V)."""
+        return self.out_proj(self.decoder(tgt, memory, tgt_mask, src_mask))
+
+    def _src_mask(self, src, src_mask):
+        if src_mask is None and self.config.pad_id is not None and src.dim() == 2:
+            return token_padding_mask(src, self.config.pad_id)  # (B, 1, 1, S)
+        return src_mask
+
+    def forward(
+        self,
+        src: torch.Tensor,
+        tgt: torch.Tensor,
+        src_mask: torch.Tensor | None = None,
+        tgt_mask: torch.Tensor | None = None,
+        return_weights: bool = False,
+    ):
+        """Source ids (B, S) and target ids (B, T) -> logits (B, T, V_target).
+
+        ``src_mask`` (broadcastable to (B, H, *, S)) hides source padding from the
+        encoder and from cross-attention; ``tgt_mask`` defaults to causal. With
+        ``return_weights`` returns ``(logits, {"encoder", "decoder_self", "decoder_cross"})``.
+        """
+        src_mask = self._src_mask(src, src_mask)
+        if not return_weights:
+            memory = self.encoder(src, mask=src_mask)
+            return self.out_proj(self.decoder(tgt, memory, tgt_mask, src_mask))
+        memory, enc_w = self.encoder(src, mask=src_mask, return_weights=True)
+        x, self_w, cross_w = self.decoder(tgt, memory, tgt_mask, src_mask, return_weights=True)
+        weights = {"encoder": enc_w, "decoder_self": self_w, "decoder_cross": cross_w}
+        return self.out_proj(x), weights
+
+
+class GPT(nn.Module):
+    """A decoder-only language model in the GPT-2 layout.
+
+    tokens -> token embedding + learned positions -> N pre-norm blocks with causal
+    self-attention -> final LayerNorm -> linear head tied to the token embedding.
+    A GPT block is an :class:`EncoderLayer` run with a causal mask: there is no
+    encoder to cross-attend to. (Setting ``config.norm_first=False`` gives the
+    post-norm layout of the first GPT, without the final LayerNorm.)
+
+    Attributes:
+        tok_emb (TokenEmbedding, unscaled), pos_emb (LearnedPositionalEmbedding, or
+        the configured kind, or None for RoPE), drop, blocks (ModuleList of EncoderLayer),
+        norm_f (LayerNorm or Identity), lm_head (Linear(D, V, bias=False), tied).
+    """
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        config = _check_config(config).resolved(**GPT2_DEFAULTS)
+        self.config = config
+        self.tok_emb = TokenEmbedding(config.vocab_size, config.d_model, scale=False)
+        self.pos_emb = _positions(config)
+        self.drop = nn.Dropout(config.dropout)
+        rotary = _rotary(config)
+        self.blocks = nn.ModuleList(
+            EncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
+                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa, rotary)
+            for _ in range(config.n_layers)
+        )
+        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.lm_head.weight = self.tok_emb.embedding.weight  # weight tying, as in GPT-2
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        """GPT-2's initialisation: normal(0, 0.02) weights, zero biases."""
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def new_cache(self) -> list[KVCache]:
+        """One empty :class:`KVCache` per block."""
+        return [KVCache() for _ in self.blocks]
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        cache: list[KVCache] | None = None,
+        return_weights: bool = False,
+    ):
+        """Next-token logits for every position.
+
+        Args:
+            tokens: (B, T) integer ids. With a cache, only the new tokens.
+            cache: from :meth:`new_cache`; positions continue after what is cached.
+            return_weights: also return per-layer weights (B, H, T, S).
+
+        Returns:
+            logits (B, T, V), or ``(logits, weights)``.
+        """
+        check_tensor("tokens", tokens, ndim=2)
+        if cache is not None and len(cache) != len(self.blocks):
+            raise ValueError(f"cache must hold one KVCache per block ({len(self.blocks)}), got {len(cache)}")
+        offset = len(cache[0]) if cache is not None else 0
+        T = tokens.shape[1]
+        if offset + T > self.config.max_len:
+            raise ValueError(
+                f"sequence length {offset + T} (cached {offset} + new {T}) exceeds max_len={self.config.max_len}"
+            )
+        x = self.tok_emb(tokens)  # (B, T) -> (B, T, D)
+        if self.pos_emb is not None:
+            x = self.pos_emb(x, offset=offset)
+        x = self.drop(x)
+        # A single new token may look at everything before it: no mask needed.
+        mask = None if T == 1 else causal_mask(T, device=tokens.device, offset=offset)  # (T, offset + T)
+        all_weights = []
+        for i, block in enumerate(self.blocks):
+            layer_cache = cache[i] if cache is not None else None
+            if return_weights:
+                x, weights = block(x, mask=mask, return_weights=True, cache=layer_cache)
+                all_weights.append(weights)
+            else:
+                x = block(x, mask=mask, cache=layer_cache)
+        logits = self.lm_head(self.norm_f(x))  # (B, T, D) -> (B, T, V)
+        return (logits, all_weights) if return_weights else logits
+
+
+class SequenceClassifier(nn.Module):
+    """Encoder + pooling over positions + a linear head over classes.
+
+    Args:
+        config: encoder configuration (None choices follow the paper).
+        n_classes: number of classes.
+        input_dim: if given, inputs are (B, T, input_dim) feature vectors (for example
+            the 8 pixels of each row of an image), projected to d_model; otherwise
+            inputs are (B, T) token ids.
+        pooling: "mean" (average of the real positions) or "first" (the first
+            position, like BERT's [CLS]).
+    """
+
+    def __init__(self, config: TransformerConfig, n_classes: int, input_dim: int | None = None, pooling: str = "mean"):
+        super().__init__()
+        config = _check_config(config).resolved(**PAPER_DEFAULTS)
+        check_positive_int("n_classes", n_classes)
+        check_choice("pooling", pooling, {"mean", "first"})
+        self.config, self.n_classes, self.pooling = config, n_classes, pooling
+        self.input_dim = input_dim
+        if input_dim is not None:
+            check_positive_int("input_dim", input_dim)
+            self.input_proj = nn.Linear(input_dim, config.d_model)
+        self.encoder = Encoder(config, vocab_size=0 if input_dim is not None else None)
+        self.head = nn.Linear(config.d_model, n_classes)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False):
+        """(B, T) ids or (B, T, input_dim) features -> class logits (B, n_classes).
+
+        ``mask`` is a padding mask (B, 1, 1, T) (True on real positions); pooling ignores
+        padded positions.
+        """
+        if self.input_dim is not None:
+            check_tensor("x", x, ndim=3)
+            if x.shape[-1] != self.input_dim:
+                raise ValueError(f"x must have input_dim={self.input_dim} features, got shape {tuple(x.shape)}")
+            x = self.input_proj(x)  # (B, T, input_dim) -> (B, T, D)
+        elif mask is None and self.config.pad_id is not None:
+            mask = token_padding_mask(x, self.config.pad_id)
+        out = self.encoder(x, mask=mask, return_weights=return_weights)
+        hidden, weights = out if return_weights else (out, None)
+        if self.pooling == "first":
+            pooled = hidden[:, 0]  # (B, T, D) -> (B, D)
+        elif mask is None:
+            pooled = hidden.mean(dim=1)  # (B, T, D) -> (B, D)
+        else:
+            if mask.dim() != 4 or mask.shape[1:3] != (1, 1):
+                raise ValueError(f"mask must be a padding mask of shape (B, 1, 1, T), got {tuple(mask.shape)}")
+            keep = mask[:, 0, 0, :].to(hidden.dtype)  # (B, 1, 1, T) -> (B, T)
+            pooled = (hidden * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp(min=1)  # (B, D)
+        logits = self.head(pooled)  # (B, D) -> (B, n_classes)
+        return (logits, weights) if return_weights else logits
