@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Execute chapter notebooks in place, keeping their outputs and widget state.
+
+    python scripts/execute_notebooks.py                      # every notebooks/*.ipynb
+    python scripts/execute_notebooks.py notebooks/01_big_picture.ipynb
+
+Each notebook runs top to bottom in a fresh kernel (the Python running this
+script), with its folder as working directory. The outputs are written back
+into the file together with the state of every widget, so the explorers work
+in the static book with no kernel. No timing metadata is stored, so executing
+twice gives the same file when the notebook is deterministic.
+
+Exits non-zero when a cell raises, or when a notebook runs longer than
+--max-seconds (default 60, the book's budget per chapter; it is a warning
+only with --warn-only-time).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from notebook_tools import WIDGET_STATE, notebooks  # noqa: E402
+
+
+def execute(path: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    env_before = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = "0"
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+        record_timing=False,
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        if env_before is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = env_before
+    seconds = time.perf_counter() - start
+    widgets = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    if not widgets.get("state"):
+        nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: notebooks/*.ipynb)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="time budget per notebook")
+    parser.add_argument("--warn-only-time", action="store_true", help="do not fail on the time budget")
+    args = parser.parse_args()
+    paths = args.paths or notebooks()
+    failed = []
+    for path in paths:
+        print(f"executing {path} ...", flush=True)
+        try:
+            seconds = execute(path, args.timeout)
+        except CellExecutionError as err:
+            print(f"FAILED {path}:\n{err}", file=sys.stderr)
+            failed.append(str(path))
+            continue
+        size = path.stat().st_size / 1e6
+        note = ""
+        if seconds > args.max_seconds:
+            note = f"  <-- over the {args.max_seconds:.0f} s budget"
+            if not args.warn_only_time:
+                failed.append(f"{path} ({seconds:.1f} s)")
+        print(f"  {seconds:6.1f} s  {size:5.2f} MB  {path}{note}", flush=True)
+    if failed:
+        sys.exit("failed: " + ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
