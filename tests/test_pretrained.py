@@ -297,7 +297,7 @@ def test_gpt2_greedy_generation_matches(gpt2_pair, use_cache):
     reference, ours, _ = gpt2_pair
     prompt = torch.tensor([[5, 17, 42, 8], [1, 2, 3, 4]])
     expected = _reference_greedy(reference, prompt, steps=12)
-    got = generate(ours, prompt, max_new_tokens=12, top_k=1, use_cache=use_cache)
+    got = generate(ours, prompt, max_new_tokens=12, temperature=0, use_cache=use_cache)
     assert torch.equal(got, expected)
 
 
@@ -336,3 +336,56 @@ def test_gpt2_mismatched_config_and_weights(gpt2_pair, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="activation_function='swish' is not supported"):
         load_gpt2(tmp_path)
+
+
+def test_sentence_pairs_match_reference(minilm, hf_bert, sentence_transformer):
+    model, tokenizer = minilm
+    first, second = ["robot must obey orders", "hello"], ["今天晚上吃汉堡", "a much longer second sentence here"]
+    batch = tokenizer(first, second)
+    reference = sentence_transformer.tokenizer(first, second, padding=True, return_tensors="pt")
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        assert torch.equal(batch[key], reference[key]), key
+    assert batch["token_type_ids"].max().item() == 1
+    with torch.no_grad():
+        ours = model(**batch)
+        ref = hf_bert(**batch).last_hidden_state
+    assert (ours - ref)[batch["attention_mask"].bool()].abs().max().item() <= HIDDEN_TOL
+    with pytest.raises(ValueError, match="one text per text"):
+        tokenizer(first, second[:1])
+
+
+def test_attention_pattern_scores_on_made_up_heads():
+    from transformer_lib.pretrained import attention_pattern_scores
+
+    # one sentence "[CLS] a b a [SEP]" (ids 1 5 6 5 2) plus one padding position
+    input_ids = torch.tensor([[1, 5, 6, 5, 2, 0]])
+    attention_mask = torch.tensor([[1, 1, 1, 1, 1, 0]])
+    T = 6
+    previous = torch.zeros(T, T)
+    previous[torch.arange(1, T), torch.arange(T - 1)] = 1.0  # head 0: exactly the previous token
+    cls = torch.zeros(T, T)
+    cls[:, 0] = 1.0  # head 1: everything on [CLS]
+    weights = [torch.stack([previous, cls])[None]]  # one layer, (1, 2, T, T)
+    scores = attention_pattern_scores(weights, input_ids, attention_mask, cls_id=1, sep_id=2)
+    assert scores["previous token"].shape == (1, 2)
+    # queries are the content tokens 1..3; for query 1 the previous token *is* [CLS]
+    assert scores["previous token"][0].tolist() == pytest.approx([1.0, 1 / 3])
+    assert scores["[CLS]"].tolist() == [[0.0, 1.0]]
+    assert scores["[SEP]"].tolist() == [[0.0, 0.0]]
+    # "same word": only the two "a" (positions 1 and 3) count; head 0 gives position 3 -> 2 ("b")
+    assert scores["same word"].tolist() == [[0.0, 0.0]]
+
+
+def test_minilm_has_a_previous_token_head(minilm):
+    from transformer_lib.pretrained import attention_pattern_scores
+
+    model, tokenizer = minilm
+    batch = tokenizer(SENTENCES[:6])
+    with torch.no_grad():
+        _, weights = model(**batch, return_weights=True)
+    scores = attention_pattern_scores(weights, batch["input_ids"], batch["attention_mask"],
+                                      tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
+    for values in scores.values():
+        assert values.shape == (6, 12)
+        assert values.min() >= 0 and values.max() <= 1 + 1e-6
+    assert scores["previous token"].max() > 0.5  # a trained model has heads that look one step back

@@ -53,6 +53,7 @@ __all__ = [
     "load_bert",
     "mean_pool",
     "embed_sentences",
+    "attention_pattern_scores",
     "load_gpt2",
 ]
 
@@ -338,18 +339,40 @@ class PretrainedTokenizer:
             ids = ids.tolist()
         return self.backend.decode(ids)
 
+    def token_to_id(self, token: str) -> int:
+        """The id of one vocabulary entry, e.g. ``token_to_id("[CLS]") == 101``."""
+        token_id = self.backend.token_to_id(token)
+        if token_id is None:
+            raise KeyError(f"token {token!r} is not in the vocabulary")
+        return token_id
+
     def convert_ids_to_tokens(self, ids) -> list[str]:
         if isinstance(ids, torch.Tensor):
             ids = ids.tolist()
         return [self.backend.id_to_token(i) for i in ids]
 
-    def __call__(self, texts) -> dict[str, torch.Tensor]:
-        """Texts -> padded (B, T) ``input_ids``, ``attention_mask``, ``token_type_ids``."""
+    @staticmethod
+    def _check_texts(name: str, texts) -> list[str]:
         if isinstance(texts, str):
             texts = [texts]
         if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
-            raise TypeError(f"texts must be a string or a non-empty list of strings, got {texts!r}")
-        encodings = self.backend.encode_batch(list(texts))
+            raise TypeError(f"{name} must be a string or a non-empty list of strings, got {texts!r}")
+        return list(texts)
+
+    def __call__(self, texts, text_pairs=None) -> dict[str, torch.Tensor]:
+        """Texts -> padded (B, T) ``input_ids``, ``attention_mask``, ``token_type_ids``.
+
+        ``text_pairs`` (optional, one per text) makes sentence pairs
+        ``[CLS] text [SEP] pair [SEP]``, the pair's tokens with token type 1.
+        """
+        texts = self._check_texts("texts", texts)
+        if text_pairs is None:
+            encodings = self.backend.encode_batch(texts)
+        else:
+            text_pairs = self._check_texts("text_pairs", text_pairs)
+            if len(text_pairs) != len(texts):
+                raise ValueError(f"text_pairs must hold one text per text: got {len(text_pairs)} for {len(texts)}")
+            encodings = self.backend.encode_batch(list(zip(texts, text_pairs)))
         longest = max(len(e.ids) for e in encodings)
         if self.pad_id is None and any(len(e.ids) != longest for e in encodings):
             raise ValueError("this tokenizer has no padding token: pass texts one at a time")
@@ -510,6 +533,68 @@ def embed_sentences(model: BertEncoder, tokenizer: PretrainedTokenizer, sentence
     return torch.nn.functional.normalize(embeddings, p=2, dim=-1)
 
 
+# --------------------------------------------------------------------------- what heads look at
+
+
+#: The patterns measured by :func:`attention_pattern_scores`, with what each one means.
+ATTENTION_PATTERNS = {
+    "previous token": "the key just before the query",
+    "next token": "the key just after the query",
+    "itself": "the query's own position",
+    "same word": "other positions holding the query's token id",
+    "[CLS]": "the first token, [CLS]",
+    "[SEP]": "the separator token(s), [SEP]",
+}
+
+
+@torch.no_grad()
+def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                             cls_id: int, sep_id: int) -> dict[str, torch.Tensor]:
+    """How much attention each head puts on a few simple targets, averaged over queries.
+
+    For every pattern of :data:`ATTENTION_PATTERNS`, and for every real query
+    token that is neither [CLS] nor [SEP] and has at least one key of that kind,
+    add up the attention weight the query gives to those keys; average over
+    those queries (all sentences together).
+
+    Args:
+        weights: list of L tensors (B, H, T, T), as ``BertEncoder(..., return_weights=True)`` returns.
+        input_ids: (B, T) token ids.
+        attention_mask: (B, T), 1 on real tokens.
+        cls_id, sep_id: ids of [CLS] and [SEP].
+
+    Returns:
+        dict pattern name -> (L, H) tensor of average attention mass in [0, 1].
+    """
+    stacked = torch.stack(list(weights), dim=0)  # L x (B, H, T, S) -> (L, B, H, T, S)
+    if stacked.dim() != 5 or stacked.shape[1] != input_ids.shape[0] or stacked.shape[-1] != input_ids.shape[1]:
+        raise ValueError(
+            f"weights must be a list of (B, H, T, T) tensors matching input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(stacked.shape[1:])}"
+        )
+    T = input_ids.shape[1]
+    real = attention_mask.bool()  # (B, T)
+    special = (input_ids == cls_id) | (input_ids == sep_id)  # (B, T)
+    query_pos = torch.arange(T, device=input_ids.device)[:, None]  # (T, 1)
+    key_pos = torch.arange(T, device=input_ids.device)[None, :]  # (1, S)
+    real_keys = real[:, None, :]  # (B, 1, S)
+    targets = {  # which keys count, per query: (B, T, S) booleans
+        "previous token": (key_pos == query_pos - 1)[None] & real_keys,
+        "next token": (key_pos == query_pos + 1)[None] & real_keys,
+        "itself": (key_pos == query_pos)[None] & real_keys,
+        "same word": (input_ids[:, :, None] == input_ids[:, None, :]) & (key_pos != query_pos)[None] & real_keys,
+        "[CLS]": (input_ids == cls_id)[:, None, :].expand(-1, T, -1) & real_keys,
+        "[SEP]": (input_ids == sep_id)[:, None, :].expand(-1, T, -1) & real_keys,
+    }
+    scores = {}
+    for name, keys in targets.items():
+        mass = (stacked * keys[None, :, None].to(stacked.dtype)).sum(-1)  # (L, B, H, T): weight on those keys
+        counted = real & ~special & keys.any(-1)  # (B, T): queries that have such a key
+        n = counted.sum().clamp(min=1)
+        scores[name] = (mass * counted[None, :, None].to(mass.dtype)).sum(dim=(1, 3)) / n  # (L, H)
+    return scores
+
+
 # --------------------------------------------------------------------------- GPT-2
 
 
@@ -573,7 +658,8 @@ def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfi
         qkv_bias = _take(weights, h + "attn.c_attn.bias", source)  # (3D,)
         if qkv_weight.shape != (3 * D, D):
             raise ValueError(
-                f"{source}: {h}attn.c_attn.weight has shape {tuple(qkv_weight.t().shape)}, expected ({D}, {3 * D})"
+                f"{source}: {h}attn.c_attn.weight has shape {tuple(qkv_weight.t().shape)}, expected "
+                f"({D}, {3 * D}) for n_embd={D}; does config.json belong to these weights?"
             )
         for name, w, b in zip(("w_q", "w_k", "w_v"), qkv_weight.split(D, dim=0), qkv_bias.split(D, dim=0)):
             out[f"{ours}self_attn.{name}.weight"] = w  # (D, D) rows q | k | v
