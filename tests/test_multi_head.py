@@ -1,0 +1,153 @@
+"""MultiHeadAttention against torch.nn.MultiheadAttention with copied weights.
+
+Tolerances: max abs difference <= 1e-5 (float32), <= 1e-10 (float64).
+"""
+import pytest
+import torch
+import torch.nn as nn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import transformer_lib as tl
+from _reference import TOL, copy_mha, max_diff
+
+D, H = 32, 4
+
+
+def _pair(device, dtype=torch.float32, use_sdpa=False, bias=True):
+    ref = nn.MultiheadAttention(D, H, bias=bias, batch_first=True).to(device, dtype).eval()
+    mine = tl.MultiHeadAttention(D, H, bias=bias, use_sdpa=use_sdpa).to(device, dtype).eval()
+    copy_mha(mine, ref)
+    return mine, ref
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("mask_kind", ["none", "causal", "padding", "causal+padding"])
+def test_self_attention_matches_torch(device, use_sdpa, dtype, mask_kind):
+    mine, ref = _pair(device, dtype, use_sdpa)
+    x = torch.randn(3, 6, D, device=device, dtype=dtype)
+    lengths = torch.tensor([6, 4, 2], device=device)
+    causal, padding = tl.causal_mask(6, device=device), tl.padding_mask(lengths)
+    mask, ref_kwargs = {
+        "none": (None, {}),
+        "causal": (causal, {"attn_mask": ~causal}),  # PyTorch's boolean masks mean "blocked"
+        "padding": (padding, {"key_padding_mask": ~padding[:, 0, 0]}),
+        "causal+padding": (causal & padding, {"attn_mask": ~causal, "key_padding_mask": ~padding[:, 0, 0]}),
+    }[mask_kind]
+    expected, expected_w = ref(x, x, x, need_weights=True, average_attn_weights=False, **ref_kwargs)
+    out = mine(x, mask=mask)
+    got, weights = mine(x, mask=mask, return_weights=True)
+    assert out.shape == (3, 6, D) and weights.shape == (3, H, 6, 6)
+    assert max_diff(out, expected) <= TOL[dtype]
+    assert max_diff(got, expected) <= TOL[dtype]
+    assert max_diff(weights, expected_w) <= TOL[dtype]
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_cross_attention_matches_torch(device, use_sdpa):
+    mine, ref = _pair(device, use_sdpa=use_sdpa)
+    query, memory = torch.randn(2, 3, D, device=device), torch.randn(2, 7, D, device=device)
+    padding = tl.padding_mask(torch.tensor([7, 5], device=device))
+    expected, _ = ref(query, memory, memory, key_padding_mask=~padding[:, 0, 0])
+    out, weights = mine(query, memory, memory, mask=padding, return_weights=True)
+    assert weights.shape == (2, H, 3, 7)
+    assert max_diff(out, expected) <= 1e-5
+    assert max_diff(mine(query, memory, mask=padding), expected) <= 1e-5  # value defaults to key
+
+
+def test_without_bias_matches_torch(device):
+    mine, ref = _pair(device, bias=False)
+    x = torch.randn(2, 5, D, device=device)
+    assert max_diff(mine(x), ref(x, x, x)[0]) <= 1e-5
+
+
+def test_sdpa_and_explicit_paths_agree(device):
+    explicit = tl.MultiHeadAttention(D, H).to(device).eval()
+    fused = tl.MultiHeadAttention(D, H, use_sdpa=True).to(device).eval()
+    fused.load_state_dict(explicit.state_dict())
+    x = torch.randn(2, 9, D, device=device)
+    mask = tl.causal_mask(9, device=device) & tl.padding_mask(torch.tensor([9, 0], device=device))  # sentence 2 fully masked
+    a, b = explicit(x, mask=mask), fused(x, mask=mask)
+    assert not torch.isnan(b).any()
+    assert max_diff(a, b) <= 1e-5
+
+
+def test_self_attention_is_permutation_equivariant(device):
+    mha = tl.MultiHeadAttention(D, H).to(device).eval()
+    x = torch.randn(2, 7, D, device=device)
+    perm = torch.randperm(7, device=device)
+    out, weights = mha(x, return_weights=True)
+    out_p, weights_p = mha(x[:, perm], return_weights=True)
+    assert max_diff(out_p, out[:, perm]) <= 1e-5
+    assert max_diff(weights_p, weights[:, :, perm][:, :, :, perm]) <= 1e-6
+
+
+def test_causal_attention_ignores_the_future(device):
+    mha = tl.MultiHeadAttention(D, H).to(device).eval()
+    x = torch.randn(1, 8, D, device=device)
+    changed = x.clone()
+    changed[:, 5:] = torch.randn(1, 3, D, device=device)
+    mask = tl.causal_mask(8, device=device)
+    a, b = mha(x, mask=mask), mha(changed, mask=mask)
+    assert max_diff(a[:, :5], b[:, :5]) == 0.0
+    assert max_diff(a[:, 5:], b[:, 5:]) > 1e-3
+
+
+def test_cache_gives_the_same_output_as_the_full_sequence(device):
+    for use_sdpa in (False, True):
+        mha = tl.MultiHeadAttention(D, H, use_sdpa=use_sdpa).to(device).eval()
+        x = torch.randn(2, 6, D, device=device)
+        full = mha(x, mask=tl.causal_mask(6, device=device))
+        cache = tl.KVCache(capacity=2)  # forces the buffer to grow
+        first = mha(x[:, :3], mask=tl.causal_mask(3, device=device), cache=cache)
+        steps = [mha(x[:, t:t + 1], cache=cache) for t in range(3, 6)]
+        assert len(cache) == 6
+        assert max_diff(torch.cat([first, *steps], dim=1), full) <= 1e-5
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_runs(device, dtype):
+    if device.type == "cpu" and dtype == torch.float16:
+        pytest.skip("float16 is checked on CUDA")
+    mine, ref = _pair(device)
+    x = torch.randn(2, 5, D, device=device)
+    expected = ref(x, x, x)[0]
+    mine = mine.to(dtype)
+    for use_sdpa in (False, True):
+        mine.use_sdpa = use_sdpa
+        out = mine(x.to(dtype), mask=tl.causal_mask(5, device=device) | True)
+        assert out.dtype == dtype and max_diff(out.float(), expected) < 5e-2
+
+
+@settings(max_examples=25, deadline=None)
+@given(H=st.sampled_from([1, 2, 4, 8]), K=st.integers(1, 6), B=st.integers(1, 3), T=st.integers(1, 6), S=st.integers(1, 6),
+       use_sdpa=st.booleans(), seed=st.integers(0, 1000))
+def test_property_random_shapes_match_torch(H, K, B, T, S, use_sdpa, seed):
+    torch.manual_seed(seed)
+    d = H * K
+    ref = nn.MultiheadAttention(d, H, batch_first=True).eval()
+    mine = tl.MultiHeadAttention(d, H, use_sdpa=use_sdpa).eval()
+    copy_mha(mine, ref)
+    q, kv = torch.randn(B, T, d), torch.randn(B, S, d)
+    assert max_diff(mine(q, kv), ref(q, kv, kv)[0]) <= 1e-5
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"d_model=30 must be divisible by n_heads=4; n_heads values that divide 30"):
+        tl.MultiHeadAttention(30, 4)
+    with pytest.raises(ValueError, match="d_model must be a positive integer, got -8"):
+        tl.MultiHeadAttention(-8, 2)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got 2"):
+        tl.MultiHeadAttention(8, 2, dropout=2)
+    mha = tl.MultiHeadAttention(D, H)
+    with pytest.raises(ValueError, match=r"query must have d_model=32 features, got shape \(2, 5, 16\)"):
+        mha(torch.randn(2, 5, 16))
+    with pytest.raises(ValueError, match=r"query must have 3 dimensions, got shape \(5, 32\)"):
+        mha(torch.randn(5, D))
+    with pytest.raises(ValueError, match=r"key must have shape \(B=2, S, D=32\), got \(3, 4, 32\)"):
+        mha(torch.randn(2, 5, D), torch.randn(3, 4, D))
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not broadcast to the attention scores' shape \(2, 4, 5, 5\)"):
+        mha(torch.randn(2, 5, D), mask=tl.causal_mask(4))
+    with pytest.raises(TypeError, match="mask must have dtype torch.bool"):
+        mha(torch.randn(2, 5, D), mask=torch.ones(5, 5))

@@ -1,0 +1,81 @@
+import math
+
+import pytest
+import torch
+
+import transformer_lib as tl
+
+
+def test_sinusoidal_formula_interleaved():
+    pe = tl.sinusoidal_encoding(50, 16)
+    assert pe.shape == (50, 16) and pe.dtype == torch.float32
+    for pos in (0, 1, 7, 49):
+        for i in range(8):
+            angle = pos / 10000 ** (2 * i / 16)
+            assert pe[pos, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-6)
+            assert pe[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
+
+
+def test_odd_d_model_and_concatenated_layout():
+    pe = tl.sinusoidal_encoding(10, 7)
+    assert pe.shape == (10, 7)
+    assert pe[3, 6].item() == pytest.approx(math.sin(3 / 10000 ** (6 / 7)), abs=1e-6)
+    cat = tl.sinusoidal_encoding(10, 8, layout="concatenated")
+    inter = tl.sinusoidal_encoding(10, 8)
+    assert torch.equal(cat[:, :4], inter[:, 0::2]) and torch.equal(cat[:, 4:], inter[:, 1::2])
+
+
+def test_sinusoidal_module_adds_a_buffer(device):
+    module = tl.SinusoidalPositionalEncoding(8, max_len=20).to(device)
+    assert "pe" in dict(module.named_buffers()) and module.pe.device.type == device.type
+    x = torch.zeros(2, 5, 8, device=device)
+    assert torch.equal(module(x)[0], module.pe[:5])
+    assert torch.equal(module(x, offset=3)[1], module.pe[3:8])
+    with pytest.raises(ValueError, match="sequence of length 5 at offset 16 needs 21 positions, but the positional table has max_len=20"):
+        module(x, offset=16)
+
+
+def test_learned_positions():
+    module = tl.LearnedPositionalEmbedding(10, 4)
+    x = torch.zeros(1, 3, 4)
+    assert torch.equal(module(x)[0], module.embedding.weight[:3])
+    with pytest.raises(ValueError, match="max_len=10"):
+        module(torch.zeros(1, 11, 4))
+
+
+def test_rope_preserves_norms_and_depends_on_relative_position():
+    rope = tl.RotaryEmbedding(16, max_len=64)
+    q, k = torch.randn(16), torch.randn(16)
+    def score(m, n):
+        return (rope.rotate(q[None], offset=m) @ rope.rotate(k[None], offset=n).T).item()
+    assert score(5, 2) == pytest.approx(score(13, 10), abs=1e-4)
+    assert score(0, 0) == pytest.approx((q @ k).item(), abs=1e-5)
+    assert score(5, 2) != pytest.approx(score(5, 4), abs=1e-3)
+    x = torch.randn(2, 3, 7, 16)
+    assert torch.allclose(rope.rotate(x).norm(dim=-1), x.norm(dim=-1), atol=1e-5)
+    with pytest.raises(ValueError, match="d_head must be even for rotary embeddings"):
+        tl.RotaryEmbedding(7)
+
+
+def test_rope_in_a_gpt_keeps_cache_equal_to_full_pass():
+    cfg = tl.TransformerConfig(vocab_size=30, d_model=32, n_heads=4, n_layers=2, max_len=40, positional="rope")
+    model = tl.GPT(cfg).eval()
+    assert model.pos_emb is None
+    prompt = torch.randint(0, 30, (2, 5))
+    a, la = tl.generate(model, prompt, 10, temperature=0, use_cache=True, return_logits=True)
+    b, lb = tl.generate(model, prompt, 10, temperature=0, use_cache=False, return_logits=True)
+    assert torch.equal(a, b) and (la - lb).abs().max() <= 1e-5
+
+
+def test_token_embedding_scale_and_range():
+    emb = tl.TokenEmbedding(10, 16)
+    ids = torch.tensor([[1, 2]])
+    assert torch.allclose(emb(ids), emb.embedding(ids) * 4.0)
+    unscaled = tl.TokenEmbedding(10, 16, scale=False)
+    assert torch.equal(unscaled(ids), unscaled.embedding(ids))
+    with pytest.raises(ValueError, match=r"tokens contains id 10, outside the vocabulary \[0, 9\] \(vocab_size=10\)"):
+        emb(torch.tensor([[1, 10]]))
+    with pytest.raises(ValueError, match="tokens contains id -1"):
+        emb(torch.tensor([[-1]]))
+    with pytest.raises(TypeError, match="tokens must hold integer token ids, got dtype torch.float32"):
+        emb(torch.tensor([[1.0]]))
