@@ -370,7 +370,7 @@ def test_attention_pattern_scores_on_made_up_heads():
     assert scores["previous token"].shape == (1, 2)
     # queries are the content tokens 1..3; for query 1 the previous token *is* [CLS]
     assert scores["previous token"][0].tolist() == pytest.approx([1.0, 1 / 3])
-    assert scores["[CLS]"].tolist() == [[0.0, 1.0]]
+    assert scores["[CLS]"][0].tolist() == pytest.approx([1 / 3, 1.0])  # head 0 via query 1 again
     assert scores["[SEP]"].tolist() == [[0.0, 0.0]]
     # "same word": only the two "a" (positions 1 and 3) count; head 0 gives position 3 -> 2 ("b")
     assert scores["same word"].tolist() == [[0.0, 0.0]]
