@@ -71,3 +71,16 @@ def test_attention_grid_one_shared_colorbar():
 def test_to_numpy_handles_bfloat16():
     x = torch.ones(2, 2, dtype=torch.bfloat16)
     assert plotting.to_numpy(x).dtype == np.float64
+
+
+def test_pipeline_diagram_draws_boxes_notes_and_bracket():
+    ax = plotting.pipeline_diagram(
+        [("tokens", "(B, T)"), ("embedding", "(B, T, D)"), ("block", "(B, T, D)")],
+        repeat=(2, 2, "x N"), title="flow",
+    )
+    texts = [t.get_text() for t in ax.texts]
+    assert {"tokens", "embedding", "block", "(B, T)", "x N"} <= set(texts)
+    assert len(ax.patches) == 3 and ax.get_title() == "flow"
+    with pytest.raises(ValueError, match="repeat"):
+        plotting.pipeline_diagram([("a", "")], repeat=(0, 3, "x"))
+    plt.close("all")
