@@ -48,6 +48,8 @@ __all__ = [
     "read_config",
     "read_weights",
     "BertEncoder",
+    "BERT_LAYER_NAMES",
+    "ATTENTION_PATTERNS",
     "PretrainedTokenizer",
     "load_tokenizer",
     "load_bert",
@@ -415,6 +417,19 @@ def load_tokenizer(path, max_length: int | None = None) -> PretrainedTokenizer:
 # --------------------------------------------------------------------------- BERT
 
 
+#: One encoder layer: the library's module name -> the BERT checkpoint's name (inside ``encoder.layer.i``).
+BERT_LAYER_NAMES = {
+    "self_attn.w_q": "attention.self.query",
+    "self_attn.w_k": "attention.self.key",
+    "self_attn.w_v": "attention.self.value",
+    "self_attn.w_o": "attention.output.dense",
+    "norm1": "attention.output.LayerNorm",
+    "ffn.linear1": "intermediate.dense",
+    "ffn.linear2": "output.dense",
+    "norm2": "output.LayerNorm",
+}
+
+
 def _bert_config(config: dict, source: str) -> tuple[TransformerConfig, int]:
     """Hugging Face BERT config.json -> (TransformerConfig, type_vocab_size)."""
     if config.get("model_type", "bert") != "bert":
@@ -457,18 +472,8 @@ def _bert_assignments(weights: dict[str, torch.Tensor], n_layers: int, source: s
         "emb_norm.weight": _take(weights, "embeddings.LayerNorm.weight", source),
         "emb_norm.bias": _take(weights, "embeddings.LayerNorm.bias", source),
     }
-    per_layer = {
-        "self_attn.w_q": "attention.self.query",
-        "self_attn.w_k": "attention.self.key",
-        "self_attn.w_v": "attention.self.value",
-        "self_attn.w_o": "attention.output.dense",
-        "norm1": "attention.output.LayerNorm",
-        "ffn.linear1": "intermediate.dense",
-        "ffn.linear2": "output.dense",
-        "norm2": "output.LayerNorm",
-    }
     for i in range(n_layers):
-        for ours, theirs in per_layer.items():
+        for ours, theirs in BERT_LAYER_NAMES.items():
             for kind in ("weight", "bias"):
                 # nn.Linear and BERT both store weights as (out_features, in_features): no transpose
                 out[f"layers.{i}.{ours}.{kind}"] = _take(weights, f"encoder.layer.{i}.{theirs}.{kind}", source)
