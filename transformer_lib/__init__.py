@@ -57,3 +57,6 @@ __all__ = [
 ]
 
 # Modules added by other parts of the book (plots, widgets, loaders) register below.
+from .training import TrainingHistory, set_seed, train  # noqa: E402  (training loop, chapters 12-13)
+
+__all__ += ["TrainingHistory", "set_seed", "train"]
