@@ -406,10 +406,14 @@ def pipeline_diagram(
     return ax
 
 
-def figure_to_png(fig, dpi: int = 72, close: bool = True) -> bytes:
-    """Render a matplotlib figure to PNG bytes (no timestamp: same figure, same bytes)."""
+def figure_to_png(fig, dpi: int = 72, close: bool = True, tight: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes (no timestamp: same figure, same bytes).
+
+    ``tight=True`` crops the margins (it costs a second layout pass); use
+    ``tight=False`` for figures made with ``layout="constrained"``.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None, metadata={"Software": None})
     if close:
         plt.close(fig)
     return buf.getvalue()

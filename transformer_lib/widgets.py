@@ -76,6 +76,7 @@ def explorer(
     max_images: int = MAX_IMAGES,
     max_bytes: int = MAX_BYTES,
     title: str | None = None,
+    tight: bool = True,
     **sliders,
 ) -> widgets.VBox:
     """Build a widget with sliders over pictures drawn in advance.
@@ -88,6 +89,8 @@ def explorer(
         max_images: refuse grids with more pictures than this.
         max_bytes: refuse explorers whose PNGs add up to more than this.
         title: optional text shown above the sliders.
+        tight: crop each picture's margins (``False`` is faster, for figures
+            made with ``layout="constrained"``).
         **sliders: one keyword per slider, in display order; its value is a list
             of numbers/strings, or a dict ``{label: value}`` to show a label and
             pass another value. 1, 2 or 3 sliders.
@@ -147,7 +150,7 @@ def explorer(
             raise TypeError(
                 f"draw({alt}) returned {type(fig).__name__}; it must return a matplotlib Figure"
             )
-        png = figure_to_png(fig, dpi=dpi)
+        png = figure_to_png(fig, dpi=dpi, tight=tight)
         total += len(png)
         if total > max_bytes:
             raise ValueError(
