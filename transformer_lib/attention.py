@@ -77,9 +77,9 @@ def _masked_softmax(masked: torch.Tensor, mask: torch.Tensor | None) -> torch.Te
     A row with every key masked would be softmax(-inf, ..., -inf) = NaN; such rows
     are replaced by zeros before and after the softmax, so they come out as zeros.
     """
-    if mask is None:
-        return torch.softmax(masked, dim=-1)
-    any_key = mask.any(dim=-1, keepdim=True)  # (..., T, 1): does the row keep any key?
+    any_key = None if mask is None else mask.any(dim=-1, keepdim=True)  # (..., T, 1): any key left?
+    if any_key is None or bool(any_key.all()):
+        return torch.softmax(masked, dim=-1)  # exp(-inf) = 0: masked keys already get exact zeros
     weights = torch.softmax(masked.masked_fill(~any_key, 0.0), dim=-1)
     return weights.masked_fill(~mask, 0.0)
 
@@ -129,8 +129,18 @@ def scaled_dot_product_attention(
         weights are those used for the output (after dropout, if any).
     """
     check_probability("dropout_p", dropout_p)
-    steps = attention_steps(q, k, v, mask)
-    if dropout_p == 0.0:
-        return steps.output, steps.weights
-    weights = F.dropout(steps.weights, p=dropout_p, training=True)
+    scores_shape = _check_qkv(q, k, v)
+    if mask is not None:
+        check_mask(mask, scores_shape)
+    # The stages of attention_steps, with the same numbers, but each stage overwrites
+    # the one before: only the weights are kept, which saves two (..., T, S) buffers.
+    scores = q @ k.transpose(-2, -1)  # (..., T, d_k) @ (..., d_k, S) -> (..., T, S)
+    scores.div_(math.sqrt(q.shape[-1]))  # scaled, in place
+    if mask is not None and torch.broadcast_shapes(mask.shape, scores.shape) == scores.shape:
+        scores.masked_fill_(~mask, float("-inf"))  # masked, in place
+    elif mask is not None:  # (only when v adds leading dimensions that q and k lack)
+        scores = scores.masked_fill(~mask, float("-inf"))  # (..., T, S) -> (*lead, T, S)
+    weights = _masked_softmax(scores, mask)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, p=dropout_p, training=True)
     return weights @ v, weights  # (..., T, S) @ (..., S, d_v) -> (..., T, d_v)

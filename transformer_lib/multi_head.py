@@ -17,8 +17,16 @@ from ._checks import check_divisible, check_mask, check_positive_int, check_prob
 from .attention import scaled_dot_product_attention
 from .cache import KVCache
 from .heads import merge_heads, split_heads
+from .masks import causal_mask
 
 __all__ = ["MultiHeadAttention"]
+
+
+def _is_causal(mask: torch.Tensor | None, T: int, S: int) -> bool:
+    """Is ``mask`` exactly ``causal_mask(T)`` (no cached keys)? Then the fused kernel's
+    ``is_causal=True`` gives the same result without reading a (T, S) mask."""
+    return (mask is not None and T == S and T > 1 and mask.shape == (T, T)
+            and torch.equal(mask, causal_mask(T, device=mask.device)))
 
 
 class MultiHeadAttention(nn.Module):
@@ -118,10 +126,16 @@ class MultiHeadAttention(nn.Module):
         dropout_p = self.dropout if self.training else 0.0
 
         if self.use_sdpa and not return_weights:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+            if _is_causal(mask, T, k.shape[2]):
+                # The kernel builds the causal mask itself and skips the blocks above the diagonal.
+                out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+            else:
+                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
             if mask is not None:
                 # A query with no allowed key gets zeros (the fused kernel may give NaN).
-                out = out.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
+                any_key = mask.any(dim=-1, keepdim=True)  # (..., T, 1)
+                if not bool(any_key.all()):
+                    out = out.masked_fill(~any_key, 0.0)
             weights = None
         else:
             out, weights = scaled_dot_product_attention(q, k, v, mask=mask, dropout_p=dropout_p)
