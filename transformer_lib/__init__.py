@@ -56,7 +56,14 @@ __all__ = [
     "BOOK_SENTENCES", "CharTokenizer", "WordTokenizer",
 ]
 
-# Modules added by other parts of the book (plots, widgets, loaders) register below.
+# Pretrained-weight loaders (chapter 14). Plots and widgets stay submodules
+# (``transformer_lib.plotting``, ``transformer_lib.widgets``) so that importing the
+# library does not import matplotlib or ipywidgets.
+from .pretrained import BertEncoder, embed_sentences, load_bert, load_gpt2  # noqa: E402
+
+__all__ += ["BertEncoder", "embed_sentences", "load_bert", "load_gpt2"]
+
+# Modules added by other parts of the book register below.
 from .training import TrainingHistory, set_seed, train  # noqa: E402  (training loop, chapters 12-13)
 
 __all__ += ["TrainingHistory", "set_seed", "train"]
