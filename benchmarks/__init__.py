@@ -1,0 +1,1 @@
+"""Benchmarks of transformer_lib against its references (issue 7). Run: python -m benchmarks.run --help"""

@@ -1,0 +1,373 @@
+"""Turn results.json into the CSV, the PNG plots and the Markdown tables of the appendix.
+
+    python -m benchmarks.report --out benchmarks/results    # redraw from a results.json
+
+The Markdown snippets (``md/<figure>.md``) are included by ``book/performance.md``;
+the book build only reads these files, it never runs a benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from pathlib import Path
+
+__all__ = ["write_all"]
+
+PLOT_NAMES = {
+    "mha": "fig1_mha.png",
+    "scaling": "fig2_scaling.png",
+    "kv_cache": "fig3_kv_cache.png",
+    "gpt2_vs_hf": "fig4_gpt2_vs_hf.png",
+    "minilm": "fig5_minilm.png",
+    "heads": "fig6_heads.png",
+    "notebooks": "fig7_notebooks.png",
+}
+
+
+def _key(fig_id: str, device: str) -> str:
+    return fig_id if device == "cpu" else f"{fig_id}_{device}"
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def write_csv(results: dict, path: Path) -> None:
+    fields = ["figure", "device", "case", "name", "median_s", "min_s", "iqr_s", "samples", "ratio",
+              "ratio_iqr", "extra"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for key, fig in results["figures"].items():
+            for row in fig["rows"]:
+                case = {k: v for k, v in row.items() if k in ("T", "new_tokens", "heads", "batch", "task", "notebook")}
+                extra = {k: v for k, v in row.items() if k not in fields and k not in case}
+                writer.writerow({
+                    "figure": fig["id"], "device": fig.get("device", "cpu"),
+                    "case": " ".join(f"{k}={v}" for k, v in case.items()),
+                    "name": row.get("name", row.get("notebook", "")),
+                    "median_s": row.get("median_s", row.get("seconds")),
+                    "min_s": row.get("min_s"), "iqr_s": row.get("iqr_s"), "samples": row.get("samples"),
+                    "ratio": row.get("ratio"), "ratio_iqr": row.get("ratio_iqr"),
+                    "extra": json.dumps(extra, sort_keys=True) if extra else "",
+                })
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        from transformer_lib.plotting import use_book_style
+
+        use_book_style()
+    except Exception:  # plotting style is cosmetic
+        pass
+    return plt
+
+
+def _series(rows, x_key, name, y_key):
+    pts = sorted((r[x_key], r[y_key]) for r in rows if r.get("name") == name and r.get(y_key) is not None)
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def _names(fig):
+    seen = []
+    for r in fig["rows"]:
+        if r.get("name") not in seen:
+            seen.append(r.get("name"))
+    return seen
+
+
+def _ratio_plot(plt, fig, x_key, xlabel, targets, path, title_extra=""):
+    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    for name in _names(fig):
+        if name == fig["reference"]:
+            continue
+        xs, ys = _series(fig["rows"], x_key, name, "ratio")
+        ax.plot(xs, ys, marker="o", label=f"{name} / {fig['reference']}")
+    ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
+    for value, label in targets:
+        ax.axhline(value, color="tab:red", lw=1, ls="--", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("time ratio (lower is faster)")
+    ax.set_title(fig["title"] + title_extra, fontsize=10)
+    ax.legend(fontsize=8)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def _plot_scaling(plt, fig, path):
+    f, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    slopes = fig["checks"]["slopes"]
+    for name in _names(fig):
+        xs, ys = _series(fig["rows"], "T", name, "median_s")
+        a1.plot(xs, [y * 1e3 for y in ys], marker="o", label=f"{name} (slope {slopes[name]['time_slope']:.2f})")
+        xs, ys = _series(fig["rows"], "T", name, "peak_bytes")
+        a2.plot(xs, [max(y, 1) / 2**20 for y in ys], marker="o",
+                label=f"{name} (slope {slopes[name]['memory_slope']:.2f})")
+    for ax, ylabel, title in ((a1, "time per call (ms)", "Time"), (a2, "peak memory (MiB)", "Peak memory")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("sequence length T")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} vs length (log-log)", fontsize=10)
+        ax.legend(fontsize=8)
+    f.suptitle(fig["title"], fontsize=10)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def _plot_kv(plt, fig, path):
+    f, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    for name in _names(fig):
+        xs, ys = _series(fig["rows"], "new_tokens", name, "tokens_per_s")
+        a1.plot(xs, ys, marker="o", label=name)
+    xs, ratios = _series(fig["rows"], "new_tokens", "with cache", "ratio")
+    a2.plot(xs, [1 / r for r in ratios], marker="o", label="speed-up of the cache")
+    a2.axhline(5.0, color="tab:red", ls="--", lw=1, label="target 5x (at 512)")
+    for ax in (a1, a2):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("new tokens N")
+        ax.legend(fontsize=8)
+    a1.set_yscale("log")
+    a1.set_ylabel("tokens per second")
+    a1.set_title("Generation speed", fontsize=10)
+    a2.set_ylabel("time without cache / time with cache")
+    a2.set_title("Speed-up", fontsize=10)
+    f.suptitle(fig["title"], fontsize=10)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", target=None):
+    groups = []
+    for r in fig["rows"]:
+        if group_of(r) not in groups:
+            groups.append(group_of(r))
+    names = [n for n in _names(fig) if n != fig["reference"]]
+    width = 0.8 / max(len(names), 1)
+    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, name in enumerate(names):
+        ys = [next((r["ratio"] for r in fig["rows"] if group_of(r) == g and r["name"] == name), math.nan)
+              for g in groups]
+        ax.bar([j + i * width for j in range(len(groups))], ys, width, label=f"{name} / {fig['reference']}")
+    ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
+    if target:
+        ax.axhline(target[0], color="tab:red", lw=1, ls="--", label=target[1])
+    ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(groups))], groups, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(fig["title"], fontsize=10)
+    ax.legend(fontsize=8)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def _plot_heads(plt, fig, path):
+    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    xs, ys = _series(fig["rows"], "heads", "loop over heads", "ratio")
+    ax.plot(xs, ys, marker="o", label="loop over heads / one batched matmul")
+    ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("number of heads H (d_model fixed, head width = d_model / H)")
+    ax.set_ylabel("time ratio (above 1: the loop is slower)")
+    ax.set_title(fig["title"], fontsize=10)
+    ax.legend(fontsize=8)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def _plot_notebooks(plt, fig, path):
+    rows = fig["rows"]
+    build = fig["checks"].get("book_build", {})
+    labels = [r["notebook"].removesuffix(".ipynb") for r in rows]
+    values = [r["seconds"] for r in rows]
+    for label in ("uncached", "cached"):
+        if isinstance(build.get(label), dict):
+            labels.append(f"book build ({label})")
+            values.append(build[label]["seconds"])
+    f, ax = plt.subplots(figsize=(6.4, 0.8 + 0.35 * max(len(labels), 1)))
+    ax.barh(range(len(labels)), values, color="tab:blue")
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(60, color="tab:red", ls="--", lw=1, label="60 s per chapter")
+    ax.set_xlabel("seconds")
+    ax.set_title(fig["title"], fontsize=10)
+    ax.legend(fontsize=8)
+    f.tight_layout()
+    f.savefig(path, dpi=90)
+    plt.close(f)
+
+
+def write_plots(results: dict, out: Path) -> list[str]:
+    plt = _plt()
+    written = []
+    for key, fig in results["figures"].items():
+        name = PLOT_NAMES[fig["id"]]
+        if fig.get("device", "cpu") != "cpu":
+            name = name.replace(".png", f"_{fig['device']}.png")
+        path = out / name
+        if fig["id"] == "mha":
+            _ratio_plot(plt, fig, "T", "sequence length T", [(1.1, "target use_sdpa 1.1x"), (2.0, "target explicit 2x")], path)
+        elif fig["id"] == "scaling":
+            _plot_scaling(plt, fig, path)
+        elif fig["id"] == "kv_cache":
+            _plot_kv(plt, fig, path)
+        elif fig["id"] == "gpt2_vs_hf":
+            _plot_bars(plt, fig, path, lambda r: f"{r['task']} {'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
+                       target=(1.0, "target: no slower"))
+        elif fig["id"] == "minilm":
+            _plot_bars(plt, fig, path, lambda r: f"batch of {r['batch']}", target=(1.1, "target 1.1x"))
+        elif fig["id"] == "heads":
+            _plot_heads(plt, fig, path)
+        elif fig["id"] == "notebooks":
+            _plot_notebooks(plt, fig, path)
+        written.append(name)
+    return written
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _fmt_s(s):
+    if s is None:
+        return ""
+    return f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _targets_md(fig) -> str:
+    if not fig.get("targets"):
+        return ""
+    met = {True: "yes", False: "**no**", None: "-"}
+    return "\n\n" + _table(["target", "wanted", "measured", "met"],
+                           [[t["what"], t["target"], t["measured"], met[t["met"]]] for t in fig["targets"]])
+
+
+def figure_md(fig) -> str:
+    rows = fig["rows"]
+    fid = fig["id"]
+    ref = fig.get("reference")
+    if fid == "notebooks":
+        body = _table(["notebook", "seconds", "ran without error"],
+                      [[r["notebook"], f"{r['seconds']:.1f}", "yes" if r["ok"] else f"no ({r['error']})"] for r in rows])
+        if not rows:
+            body = "No chapter notebook existed when this was measured."
+        build = fig["checks"].get("book_build", {})
+        if "skipped" in build:
+            body += f"\n\nBook build: not measured ({build['skipped']})."
+        else:
+            body += "\n\n" + _table(["book build", "seconds", "succeeded"],
+                                    [[k, f"{v['seconds']:.1f}", "yes" if v["ok"] else "no"] for k, v in build.items()])
+        return f"*{fig['setup']}.*\n\n{body}{_targets_md(fig)}\n"
+    case_cols = [c for c in ("task", "T", "new_tokens", "heads", "d_head", "batch") if any(c in r for r in rows)]
+    header = case_cols + ["implementation", "median time", "ratio to reference"]
+    extra_cols = [c for c in ("tokens_per_s", "sentences_per_s", "peak_bytes", "identical_tokens") if any(c in r for r in rows)]
+    header += [{"tokens_per_s": "tokens/s", "sentences_per_s": "sentences/s", "peak_bytes": "peak memory",
+                "identical_tokens": "same tokens"}[c] for c in extra_cols]
+    body = []
+    for r in rows:
+        line = [r.get(c, "") for c in case_cols]
+        name = r["name"] + (" (reference)" if r["name"] == ref else "")
+        line += [name, _fmt_s(r["median_s"]), f"{r['ratio']:.2f}" if "ratio" in r else ""]
+        for c in extra_cols:
+            v = r.get(c)
+            if c == "peak_bytes":
+                line.append(f"{v / 2**20:.1f} MiB" if v is not None else "")
+            elif c == "identical_tokens":
+                line.append("yes" if v else "no")
+            else:
+                line.append(f"{v:.1f}" if v is not None else "")
+        body.append(line)
+    text = f"*{fig['setup']}.*\n\n" + _table(header, body)
+    checks = {k: v for k, v in fig.get("checks", {}).items() if k != "slopes"}
+    if fid == "scaling":
+        s = fig["checks"]["slopes"]
+        text += "\n\n" + _table(["implementation", "time slope", "memory slope", "fitted on T ="],
+                                [[n, f"{v['time_slope']:.2f}", f"{v['memory_slope']:.2f}",
+                                  ", ".join(map(str, v["fitted_lengths"]))] for n, v in s.items()])
+    if checks:
+        text += "\n\nChecks: " + "; ".join(f"{k.replace('_', ' ')} = {_fmt_check(v)}" for k, v in checks.items()) + "."
+    return text + _targets_md(fig) + "\n"
+
+
+def _fmt_check(v):
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.1e}"
+    return str(v)
+
+
+def machine_md(results: dict) -> str:
+    m = results["machine"]
+    rows = [
+        ["CPU", f"{m['cpu']} ({m['logical_cpus']} logical CPUs, torch uses {m['torch_threads']} threads)"],
+        ["GPU", m.get("cuda") or "none (CUDA figures skipped)"],
+        ["operating system", m["os"]],
+        ["Python", m["python"]],
+        ["torch", m["torch"]],
+        ["transformers (figure 4 reference)", m.get("transformers") or "not installed"],
+        ["sentence-transformers (figure 5 reference)", m.get("sentence_transformers") or "not installed"],
+        ["1-minute load average at the start", m.get("load_average_1min")],
+        ["1-minute load average at the end", results.get("load_average_end")],
+        ["mode", f"{results['mode']} (repeats per measurement: {results['sizes']['repeats']})"],
+        ["measured", results["started"]],
+        ["duration of the run", f"{results['duration_s']:.0f} s"],
+    ]
+    text = _table(["", ""], rows)
+    if results.get("skipped"):
+        text += "\n\nSkipped: " + "; ".join(f"{s['figure']} on {s['device']} ({s['reason']})" for s in results["skipped"]) + "."
+    return text + "\n"
+
+
+def write_markdown(results: dict, out: Path) -> list[str]:
+    md = out / "md"
+    md.mkdir(parents=True, exist_ok=True)
+    written = []
+    (md / "machine.md").write_text(machine_md(results), encoding="utf-8")
+    written.append("md/machine.md")
+    for key, fig in results["figures"].items():
+        name = f"md/{key}.md"
+        (out / name).write_text(figure_md(fig), encoding="utf-8")
+        written.append(name)
+    return written
+
+
+def write_all(results: dict, out: Path) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    write_csv(results, out / "results.csv")
+    return ["results.json", "results.csv", *write_plots(results, out), *write_markdown(results, out)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="benchmarks/results", help="folder holding results.json")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    for name in write_all(results, out):
+        print(out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
