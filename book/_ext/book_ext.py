@@ -5,8 +5,21 @@ and its pages then declare ``const THEBE_JS_URL`` twice (a console error:
 "Identifier 'THEBE_JS_URL' has already been declared") and name a thebe bundle on
 a CDN. The book does not offer live code in the page (the sliders need no kernel),
 so this extension removes the thebe scripts and stylesheet from every page.
+
+The ipywidgets embed manager (served from ``_static/jupyter-widgets/``) loads its
+icon fonts from ``@jupyter-widgets/html-manager/dist/`` *relative to the page*;
+after the build, this extension copies those font files next to every folder of
+pages, so that no request fails (and none goes to a CDN). The same manager calls
+the MathJax 2 API to typeset widget labels; ``static/mathjax2-shim.js`` maps that
+call onto MathJax 3.
 """
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
+WIDGET_FONT_DIR = Path("@jupyter-widgets") / "html-manager" / "dist"
 
 
 def _is_thebe(asset) -> bool:
@@ -22,7 +35,31 @@ def remove_thebe(app, pagename, templatename, context, doctree):
             context[key] = [a for a in assets if not _is_thebe(a)]
 
 
+def copy_widget_fonts(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    fonts = [p for p in (out / "_static" / "jupyter-widgets").glob("*") if p.suffix in FONT_SUFFIXES]
+    if not fonts:
+        return
+    page_dirs = {p.parent for p in out.rglob("*.html") if not p.relative_to(out).as_posix().startswith("_")}
+    for folder in page_dirs:
+        dest = folder / WIDGET_FONT_DIR
+        dest.mkdir(parents=True, exist_ok=True)
+        for font in fonts:
+            shutil.copy2(font, dest / font.name)
+
+
+def add_static(app):
+    # This extension's own static files (the MathJax 2 -> 3 shim for the widget manager).
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
 def setup(app):
+    app.connect("builder-inited", add_static)
+    # Before MathJax and the widget manager; a plain script that runs at once.
+    app.add_js_file("mathjax2-shim.js", priority=200)
+    app.connect("build-finished", copy_widget_fonts)
     # Late priority: after sphinx-thebe and myst-nb have added their assets.
     app.connect("html-page-context", remove_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
