@@ -9,6 +9,15 @@ from transformer_lib.tasks import SequenceTask, load_digit_rows, minibatches, to
 from transformer_lib.training import TrainingHistory, accuracy, set_seed, train, warmup_cosine
 
 
+@pytest.fixture(autouse=True)
+def _restore_torch_state():
+    """set_seed(threads=1) changes global torch settings: put them back after each test."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
 def _tiny_reverser(task):
     cfg = tl.TransformerConfig(vocab_size=task.vocab_size, d_model=16, n_heads=2, n_layers=1, d_ff=32,
                                max_len=task.length, positional="learned", norm_first=True)
@@ -136,6 +145,7 @@ def test_sequence_task_scores_a_perfect_model():
     assert task.exact_match(Oracle(), src) == 1.0
     assert task.token_accuracy(Oracle(), src) == 1.0
     assert task.predict(Oracle(), src).shape == (6, 3)
+    assert task.scores(Oracle(), src) == {"exact_match": 1.0, "token_accuracy": 1.0}
 
 
 def test_toy_translation_pairs():

@@ -144,6 +144,12 @@ class SequenceTask:
         """Fraction of output tokens that are correct (greedy decoding)."""
         return (self.predict(model, src) == self.target(src)).float().mean().item()
 
+    def scores(self, model, src: torch.Tensor) -> dict[str, float]:
+        """Exact match and token accuracy from one greedy decoding of ``src``."""
+        correct = self.predict(model, src) == self.target(src)  # (N, L) booleans
+        return {"exact_match": correct.all(dim=1).float().mean().item(),
+                "token_accuracy": correct.float().mean().item()}
+
 
 # A tiny phrase book: subject, modal verb, verb and object translate word for word;
 # the time word "今天" moves from the front (Chinese) to the end ("today", English).
