@@ -47,7 +47,7 @@ IGNORED_CONSOLE = [
     re.compile(r"^warning: strict mode: use allowUnionTypes to allow union type keyword"),
 ]
 # Sphinx pages that are generated, not written by the book's authors.
-SKIP_PAGES = {"genindex.html", "search.html"}
+SKIP_PAGES: set[str] = set()
 
 
 def chromium_path() -> str | None:

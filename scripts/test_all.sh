@@ -16,9 +16,10 @@ export PYTHONHASHSEED=0
 echo "== 1/4 unit tests"
 python -m pytest tests/ -q -p no:cacheprovider
 
-echo "== 2/4 notebooks (nbval, strict)"
-python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-    notebooks/ -q -p no:cacheprovider
+echo "== 2/4 notebooks (nbval, strict; NBVAL_JOBS=${NBVAL_JOBS:-2} at a time)"
+ls notebooks/*.ipynb | xargs -P "${NBVAL_JOBS:-2}" -I{} \
+    python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+    -q -p no:cacheprovider {}
 
 echo "== 3/4 the book (warnings are errors)"
 rm -rf _build/html
