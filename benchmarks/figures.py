@@ -50,6 +50,7 @@ class Sizes:
     gen_layers: int = 2
     gen_vocab: int = 4096
     gen_repeats_uncached_long: int = 1  # rounds for the longest runs (N >= 512)
+    gen_uncached_max: int = 1024  # longer runs measure the cached path only (0: no limit)
     # 4. GPT vs transformers' GPT2LMHeadModel
     hf_forward_lengths: list = field(default_factory=lambda: [128])
     hf_new_tokens: list = field(default_factory=lambda: [32])
@@ -62,7 +63,7 @@ class Sizes:
     minilm_batch: int = 32
     # 6. heads batched vs looped
     heads_list: list = field(default_factory=lambda: [1, 2, 4, 8, 16])
-    heads_length: int = 256
+    heads_lengths: list = field(default_factory=lambda: [32, 256])
     heads_d_model: int = 512
     heads_batch: int = 4
 
@@ -82,7 +83,7 @@ SIZES = {
         hf_new_tokens=[64, 256],
         minilm_batch=64,
         heads_list=[1, 2, 4, 8, 16, 32],
-        heads_length=512,
+        heads_lengths=[32, 128, 512],
     ),
     # For the smoke test: every code path, toy sizes, seconds.
     "tiny": Sizes(
@@ -110,7 +111,7 @@ SIZES = {
         hf_vocab=256,
         minilm_batch=4,
         heads_list=[1, 2, 4],
-        heads_length=32,
+        heads_lengths=[8, 32],
         heads_d_model=64,
         heads_batch=2,
     ),
@@ -206,17 +207,24 @@ def scaling(sizes: Sizes, device: str, tick) -> dict:
         with torch.inference_mode():
             res = compare(fns, reference="torch fused SDPA", repeats=sizes.repeats,
                           min_sample_s=sizes.min_sample_s, device=device)
-            for name, fn in fns.items():
-                res[name]["peak_bytes"] = peak_memory_bytes(fn, device)
+            if device != "cpu":
+                for name, fn in fns.items():
+                    res[name]["peak_bytes"] = peak_memory_bytes(fn, device)
         for name, r in res.items():
             rows.append({"T": T, "name": name, **r})
+    if device == "cpu":  # measured in fresh processes (see benchmarks/memprobe.py)
+        tick("2 scaling peak memory")
+        for impl, name in (("explicit", "tl explicit"), ("fused", "torch fused SDPA")):
+            for probe in cpu_peak_memory(impl, sizes.scaling_lengths, H, K):
+                row = next(r for r in rows if r["name"] == name and r["T"] == probe["T"])
+                row["peak_bytes"] = probe["peak_bytes"]
     slopes = {}
     for name in ("tl explicit", "torch fused SDPA"):
         pts = [r for r in rows if r["name"] == name]
         fit = [r for r in pts if r["T"] >= 256] if len([r for r in pts if r["T"] >= 256]) >= 2 else pts
         slopes[name] = {
             "time_slope": loglog_slope([r["T"] for r in fit], [r["median_s"] for r in fit]),
-            "memory_slope": loglog_slope([r["T"] for r in fit], [max(r["peak_bytes"], 1) for r in fit]),
+            "memory_slope": loglog_slope([r["T"] for r in fit], [max(r.get("peak_bytes") or 1, 1) for r in fit]),
             "fitted_lengths": [r["T"] for r in fit],
         }
     s = slopes["tl explicit"]["time_slope"]
@@ -230,6 +238,23 @@ def scaling(sizes: Sizes, device: str, tick) -> dict:
         "targets": [_target("log-log slope of the explicit path's time", "about 2",
                             f"{s:.2f}", 1.6 <= s <= 2.4)],
     }
+
+
+def cpu_peak_memory(impl: str, lengths, heads: int, d_head: int) -> list[dict]:
+    """Run benchmarks.memprobe in a fresh process; [] where it cannot measure."""
+    import json
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        return []
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.memprobe", "--impl", impl, "--lengths",
+                           ",".join(map(str, lengths)), "--heads", str(heads), "--d-head", str(d_head)],
+                          capture_output=True, text=True, env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
+    if proc.returncode != 0:
+        return []
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- 3
@@ -252,6 +277,13 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
             outputs[use_cache] = tl.generate(model, prompt, N, temperature=0, use_cache=use_cache)
 
         repeats = sizes.repeats if N < 512 else max(1, min(sizes.repeats, sizes.gen_repeats_uncached_long))
+        if sizes.gen_uncached_max and N > sizes.gen_uncached_max:  # the cached path alone
+            res = compare({"with cache": lambda: run(True)}, reference=None, repeats=sizes.repeats,
+                          device=device)
+            outputs[False] = outputs[True]
+            for name, r in res.items():
+                rows.append({"new_tokens": N, "name": name, "tokens_per_s": N / r["median_s"], **r})
+            continue
         res = compare({"with cache": lambda: run(True), "without cache": lambda: run(False)},
                       reference="without cache", repeats=repeats, warmup=1 if N < 512 else 0,
                       device=device)
@@ -260,13 +292,16 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
         for name, r in res.items():
             rows.append({"new_tokens": N, "name": name, "tokens_per_s": N / r["median_s"],
                          "identical_tokens": same, **r})
-    at = 512 if 512 in sizes.gen_new_tokens else max(sizes.gen_new_tokens)
+    measured = [r["new_tokens"] for r in rows if r["name"] == "with cache" and "ratio" in r]
+    at = 512 if 512 in measured else max(measured)
     speedup = next(1 / r["ratio"] for r in rows if r["new_tokens"] == at and r["name"] == "with cache")
     return {
         "id": "kv_cache",
         "title": "Generation with and without the KV cache",
         "setup": (f"tl.GPT, GPT-2-small width (d_model {cfg.d_model}, {cfg.n_heads} heads), {cfg.n_layers} layers, "
-                  f"vocabulary {cfg.vocab_size}, batch 1, prompt {sizes.gen_prompt} tokens, greedy, explicit attention"),
+                  f"vocabulary {cfg.vocab_size}, batch 1, prompt {sizes.gen_prompt} tokens, greedy, explicit attention"
+                  + (f"; without the cache measured up to {sizes.gen_uncached_max} new tokens"
+                     if sizes.gen_uncached_max and max_new > sizes.gen_uncached_max else "")),
         "reference": "without cache",
         "rows": rows,
         "checks": {"identical_tokens": identical},
@@ -287,10 +322,12 @@ def _quiet_transformers():
 
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         yield
     finally:
         hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
 
 
 def gpt2_vs_hf(sizes: Sizes, device: str, tick) -> dict:
@@ -451,10 +488,10 @@ def minilm(sizes: Sizes, device: str, tick) -> dict:
 
 def heads(sizes: Sizes, device: str, tick) -> dict:
     """Every head in one batched product vs a Python loop over the heads."""
-    B, T, D = sizes.heads_batch, sizes.heads_length, sizes.heads_d_model
+    B, D = sizes.heads_batch, sizes.heads_d_model
     rows, diffs = [], []
-    for H in sizes.heads_list:
-        tick(f"6 heads H={H}")
+    for T, H in [(T, H) for T in sizes.heads_lengths for H in sizes.heads_list]:
+        tick(f"6 heads T={T} H={H}")
         K = D // H
         g = torch.Generator(device="cpu").manual_seed(H)
         q, k, v = (torch.randn(B, H, T, K, generator=g).to(device) for _ in range(3))
@@ -472,11 +509,11 @@ def heads(sizes: Sizes, device: str, tick) -> dict:
                           reference="one batched matmul", repeats=sizes.repeats,
                           min_sample_s=sizes.min_sample_s, device=device)
         for name, r in res.items():
-            rows.append({"heads": H, "d_head": K, "name": name, **r})
+            rows.append({"T": T, "heads": H, "d_head": K, "name": name, **r})
     return {
         "id": "heads",
         "title": "Heads in one batched matmul vs a Python loop over heads",
-        "setup": f"tl.scaled_dot_product_attention, batch {B}, length {T}, d_model {D} split into H heads",
+        "setup": f"tl.scaled_dot_product_attention (explicit path), batch {B}, d_model {D} split into H heads of width d_model / H",
         "reference": "one batched matmul",
         "rows": rows,
         "checks": {"max_abs_diff": max(diffs)},
@@ -497,9 +534,9 @@ FIGURES = {
 def n_steps(name: str, sizes: Sizes) -> int:
     return {
         "mha": len(sizes.mha_lengths),
-        "scaling": len(sizes.scaling_lengths),
+        "scaling": len(sizes.scaling_lengths) + 1,
         "kv_cache": len(sizes.gen_new_tokens),
         "gpt2_vs_hf": 1 + len(sizes.hf_forward_lengths) + len(sizes.hf_new_tokens),
         "minilm": 2,
-        "heads": len(sizes.heads_list),
+        "heads": len(sizes.heads_list) * len(sizes.heads_lengths),
     }[name]

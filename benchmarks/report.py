@@ -112,8 +112,9 @@ def _plot_scaling(plt, fig, path):
         xs, ys = _series(fig["rows"], "T", name, "median_s")
         a1.plot(xs, [y * 1e3 for y in ys], marker="o", label=f"{name} (slope {slopes[name]['time_slope']:.2f})")
         xs, ys = _series(fig["rows"], "T", name, "peak_bytes")
-        a2.plot(xs, [max(y, 1) / 2**20 for y in ys], marker="o",
-                label=f"{name} (slope {slopes[name]['memory_slope']:.2f})")
+        if xs:
+            a2.plot(xs, [max(y, 1) / 2**20 for y in ys], marker="o",
+                    label=f"{name} (slope {slopes[name]['memory_slope']:.2f})")
     for ax, ylabel, title in ((a1, "time per call (ms)", "Time"), (a2, "peak memory (MiB)", "Peak memory")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -176,8 +177,9 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
 
 def _plot_heads(plt, fig, path):
     f, ax = plt.subplots(figsize=(6.4, 3.8))
-    xs, ys = _series(fig["rows"], "heads", "loop over heads", "ratio")
-    ax.plot(xs, ys, marker="o", label="loop over heads / one batched matmul")
+    for T in sorted({r["T"] for r in fig["rows"]}):
+        xs, ys = _series([r for r in fig["rows"] if r["T"] == T], "heads", "loop over heads", "ratio")
+        ax.plot(xs, ys, marker="o", label=f"T = {T}: loop over heads / one batched matmul")
     ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("number of heads H (d_model fixed, head width = d_model / H)")
@@ -266,16 +268,18 @@ def figure_md(fig) -> str:
     fid = fig["id"]
     ref = fig.get("reference")
     if fid == "notebooks":
-        body = _table(["notebook", "seconds", "ran without error"],
-                      [[r["notebook"], f"{r['seconds']:.1f}", "yes" if r["ok"] else f"no ({r['error']})"] for r in rows])
+        body = _table(["notebook", "seconds (wall)", "CPU seconds", "ran without error"],
+                      [[r["notebook"], f"{r['seconds']:.1f}", f"{r.get('cpu_s', float('nan')):.1f}",
+                        "yes" if r["ok"] else f"no ({r['error']})"] for r in rows])
         if not rows:
             body = "No chapter notebook existed when this was measured."
         build = fig["checks"].get("book_build", {})
         if "skipped" in build:
             body += f"\n\nBook build: not measured ({build['skipped']})."
         else:
-            body += "\n\n" + _table(["book build", "seconds", "succeeded"],
-                                    [[k, f"{v['seconds']:.1f}", "yes" if v["ok"] else "no"] for k, v in build.items()])
+            body += "\n\n" + _table(["book build", "seconds (wall)", "CPU seconds", "succeeded"],
+                                    [[k, f"{v['seconds']:.1f}", f"{v.get('cpu_s', float('nan')):.1f}",
+                                      "yes" if v["ok"] else "no"] for k, v in build.items()])
         return f"*{fig['setup']}.*\n\n{body}{_targets_md(fig)}\n"
     case_cols = [c for c in ("task", "T", "new_tokens", "heads", "d_head", "batch") if any(c in r for r in rows)]
     header = case_cols + ["implementation", "median time", "ratio to reference"]
@@ -292,7 +296,7 @@ def figure_md(fig) -> str:
             if c == "peak_bytes":
                 line.append(f"{v / 2**20:.1f} MiB" if v is not None else "")
             elif c == "identical_tokens":
-                line.append("yes" if v else "no")
+                line.append("" if v is None else ("yes" if v else "no"))
             else:
                 line.append(f"{v:.1f}" if v is not None else "")
         body.append(line)
@@ -330,7 +334,7 @@ def machine_md(results: dict) -> str:
         ["1-minute load average at the end", results.get("load_average_end")],
         ["mode", f"{results['mode']} (repeats per measurement: {results['sizes']['repeats']})"],
         ["measured", results["started"]],
-        ["duration of the run", f"{results['duration_s']:.0f} s"],
+        ["duration of the run", f"{results['duration_s']:.0f} s wall, {results.get('cpu_time_s', 0):.0f} s of CPU time"],
     ]
     text = _table(["", ""], rows)
     if results.get("skipped"):

@@ -19,7 +19,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # figure 5 reads a model shipped in a package
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # quiet profiler (peak memory of figure 2)
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
@@ -69,6 +68,9 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="override the rounds per measurement")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's own choice); 1 is steadier on a busy machine")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override one size of the mode, e.g. --set gen_new_tokens=32,64,128 "
+                             "(fields: benchmarks/figures.py Sizes)")
     parser.add_argument("--no-book", action="store_true", help="with --notebooks: skip the book build")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -87,12 +89,25 @@ def _existing(out: Path) -> dict | None:
     return data if data.get("schema") == SCHEMA else None
 
 
+def _override(sizes, item: str) -> None:
+    field, _, value = item.partition("=")
+    if not hasattr(sizes, field) or not value:
+        raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with FIELD one of {sorted(sizes.to_dict())}")
+    current = getattr(sizes, field)
+    if isinstance(current, list):
+        setattr(sizes, field, [int(v) for v in value.split(",")])
+    else:
+        setattr(sizes, field, type(current)(value))
+
+
 def run_benchmarks(args, out: Path) -> dict:
     sizes = figures.SIZES[args.mode]
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.repeats:
         sizes.repeats = args.repeats
+    for item in args.set:
+        _override(sizes, item)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(figures.FIGURES)
     unknown = [n for n in names if n not in figures.FIGURES]
     if unknown:
@@ -109,7 +124,11 @@ def run_benchmarks(args, out: Path) -> dict:
         "schema": SCHEMA,
         "mode": args.mode,
         "started": _now(),
-        "command": f"python -m benchmarks.run --{args.mode}" + (f" --only {args.only}" if args.only else ""),
+        "command": " ".join(["python -m benchmarks.run", f"--{args.mode}"]
+                            + ([f"--only {args.only}"] if args.only else [])
+                            + ([f"--threads {args.threads}"] if args.threads else [])
+                            + ([f"--repeats {args.repeats}"] if args.repeats else [])
+                            + [f"--set {item}" for item in args.set]),
         "sizes": sizes.to_dict(),
         "machine": machine_info(),
         "figures": {},
@@ -117,7 +136,7 @@ def run_benchmarks(args, out: Path) -> dict:
         "errors": [],
     }
     total = sum(figures.n_steps(n, sizes) for n in names) * len(devices)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with tqdm(total=total, desc="benchmarks", unit="step", disable=args.no_progress, file=sys.stderr) as bar:
         def tick(label):
             bar.set_description(label)
@@ -125,7 +144,7 @@ def run_benchmarks(args, out: Path) -> dict:
 
         for device in devices:
             for name in names:
-                fig_start = time.perf_counter()
+                fig_start, fig_cpu = time.perf_counter(), time.process_time()
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -140,8 +159,11 @@ def run_benchmarks(args, out: Path) -> dict:
                     continue
                 fig["device"] = device
                 fig["elapsed_s"] = time.perf_counter() - fig_start
+                fig["cpu_s"] = time.process_time() - fig_cpu
                 results["figures"][report._key(name, device)] = fig
     results["duration_s"] = time.perf_counter() - start
+    # CPU seconds this process used: close to the wall time the run would take alone on the machine
+    results["cpu_time_s"] = time.process_time() - cpu_start
     results["load_average_end"] = _load_average()
     return results
 

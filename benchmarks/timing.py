@@ -14,12 +14,10 @@ instead of one.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import platform
 import statistics
-import sys
 import time
 from typing import Callable
 
@@ -102,45 +100,17 @@ def _iqr(sorted_values: list[float]) -> float:
     return q[2] - q[0]
 
 
-def peak_memory_bytes(fn: Callable[[], object], device: str = "cpu") -> int:
-    """Peak bytes allocated while ``fn`` runs, above what was allocated before.
+def peak_memory_bytes(fn: Callable[[], object], device: str = "cuda") -> int:
+    """Peak bytes the CUDA allocator held while ``fn`` ran, above what it held before.
 
-    On the CPU this replays the allocation events of ``torch.profiler`` (each
-    allocation adds, each free subtracts) and keeps the highest running total; on
-    CUDA it reads the allocator's peak statistic.
+    (PyTorch has no such statistic for the CPU: see benchmarks/memprobe.py.)
     """
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-        fn()
-        torch.cuda.synchronize()
-        return int(torch.cuda.max_memory_allocated() - before)
-    from torch.profiler import ProfilerActivity, profile
-
-    with _stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    events = [e for e in prof.events() if e.name == "[memory]"]
-    events.sort(key=lambda e: e.time_range.start)
-    current = peak = 0
-    for e in events:
-        current += e.cpu_memory_usage
-        peak = max(peak, current)
-    return int(peak)
-
-
-@contextlib.contextmanager
-def _stderr_silenced():
-    """The profiler's C++ side prints start/stop lines on file descriptor 2: hide them."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    fn()
+    torch.cuda.synchronize()
+    return int(torch.cuda.max_memory_allocated() - before)
 
 
 def loglog_slope(xs, ys) -> float:
