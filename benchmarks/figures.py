@@ -79,8 +79,9 @@ SIZES = {
         mha_lengths=[128, 256, 512, 1024, 2048],
         scaling_lengths=[128, 256, 512, 1024, 2048, 4096],
         gen_new_tokens=[32, 64, 128, 256, 512, 1024],
+        gen_uncached_max=512,  # 1024 without the cache: ~4x the 512 run (--set gen_uncached_max=1024)
         hf_forward_lengths=[128, 512],
-        hf_new_tokens=[64, 256],
+        hf_new_tokens=[32, 128],
         minilm_batch=64,
         heads_list=[1, 2, 4, 8, 16, 32],
         heads_lengths=[32, 128, 512],
@@ -276,9 +277,11 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
         def run(use_cache, N=N):
             outputs[use_cache] = tl.generate(model, prompt, N, temperature=0, use_cache=use_cache)
 
-        repeats = sizes.repeats if N < 512 else max(1, min(sizes.repeats, sizes.gen_repeats_uncached_long))
+        # Without the cache the cost grows like N^2: fewer rounds for the long runs.
+        repeats = sizes.repeats if N < 128 else min(sizes.repeats, 3) if N < 512 \
+            else max(1, min(sizes.repeats, sizes.gen_repeats_uncached_long))
         if sizes.gen_uncached_max and N > sizes.gen_uncached_max:  # the cached path alone
-            res = compare({"with cache": lambda: run(True)}, reference=None, repeats=sizes.repeats,
+            res = compare({"with cache": lambda: run(True)}, reference=None, repeats=min(sizes.repeats, 3),
                           device=device)
             outputs[False] = outputs[True]
             for name, r in res.items():
@@ -298,7 +301,8 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
     return {
         "id": "kv_cache",
         "title": "Generation with and without the KV cache",
-        "setup": (f"tl.GPT, GPT-2-small width (d_model {cfg.d_model}, {cfg.n_heads} heads), {cfg.n_layers} layers, "
+        "setup": (f"tl.GPT{', GPT-2-small width' if cfg.d_model == 768 else ''} (d_model {cfg.d_model}, "
+                  f"{cfg.n_heads} heads), {cfg.n_layers} layer{'s' if cfg.n_layers > 1 else ''}, "
                   f"vocabulary {cfg.vocab_size}, batch 1, prompt {sizes.gen_prompt} tokens, greedy, explicit attention"
                   + (f"; without the cache measured up to {sizes.gen_uncached_max} new tokens"
                      if sizes.gen_uncached_max and max_new > sizes.gen_uncached_max else "")),

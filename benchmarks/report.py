@@ -72,6 +72,15 @@ def _plt():
     return plt
 
 
+def _log2_axis(ax, xs) -> None:
+    """A base-2 log axis labelled with the measured values themselves."""
+    ax.set_xscale("log", base=2)
+    xs = sorted(set(xs))
+    if xs:
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.minorticks_off()
+
+
 def _series(rows, x_key, name, y_key):
     pts = sorted((r[x_key], r[y_key]) for r in rows if r.get("name") == name and r.get(y_key) is not None)
     return [p[0] for p in pts], [p[1] for p in pts]
@@ -95,7 +104,7 @@ def _ratio_plot(plt, fig, x_key, xlabel, targets, path, title_extra=""):
     ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
     for value, label in targets:
         ax.axhline(value, color="tab:red", lw=1, ls="--", label=label)
-    ax.set_xscale("log", base=2)
+    _log2_axis(ax, [r[x_key] for r in fig["rows"]])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("time ratio (lower is faster)")
     ax.set_title(fig["title"] + title_extra, fontsize=10)
@@ -116,8 +125,8 @@ def _plot_scaling(plt, fig, path):
             a2.plot(xs, [max(y, 1) / 2**20 for y in ys], marker="o",
                     label=f"{name} (slope {slopes[name]['memory_slope']:.2f})")
     for ax, ylabel, title in ((a1, "time per call (ms)", "Time"), (a2, "peak memory (MiB)", "Peak memory")):
-        ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        _log2_axis(ax, [r["T"] for r in fig["rows"]])
         ax.set_xlabel("sequence length T")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title} vs length (log-log)", fontsize=10)
@@ -137,7 +146,7 @@ def _plot_kv(plt, fig, path):
     a2.plot(xs, [1 / r for r in ratios], marker="o", label="speed-up of the cache")
     a2.axhline(5.0, color="tab:red", ls="--", lw=1, label="target 5x (at 512)")
     for ax in (a1, a2):
-        ax.set_xscale("log", base=2)
+        _log2_axis(ax, [r["new_tokens"] for r in fig["rows"]])
         ax.set_xlabel("new tokens N")
         ax.legend(fontsize=8)
     a1.set_yscale("log")
@@ -169,7 +178,7 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
     ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(groups))], groups, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(fig["title"], fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     f.tight_layout()
     f.savefig(path, dpi=90)
     plt.close(f)
@@ -181,7 +190,7 @@ def _plot_heads(plt, fig, path):
         xs, ys = _series([r for r in fig["rows"] if r["T"] == T], "heads", "loop over heads", "ratio")
         ax.plot(xs, ys, marker="o", label=f"T = {T}: loop over heads / one batched matmul")
     ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
-    ax.set_xscale("log", base=2)
+    _log2_axis(ax, [r["heads"] for r in fig["rows"]])
     ax.set_xlabel("number of heads H (d_model fixed, head width = d_model / H)")
     ax.set_ylabel("time ratio (above 1: the loop is slower)")
     ax.set_title(fig["title"], fontsize=10)
