@@ -11,7 +11,8 @@ icon fonts from ``@jupyter-widgets/html-manager/dist/`` *relative to the page*;
 after the build, this extension copies those font files next to every folder of
 pages, so that no request fails (and none goes to a CDN). The same manager calls
 the MathJax 2 API to typeset widget labels; ``static/mathjax2-shim.js`` maps that
-call onto MathJax 3.
+call onto MathJax 3. Finally, MathJax is loaded on every page, because maths in
+chapter titles shows in the navigation sidebar of every page.
 """
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ def add_static(app):
 
 
 def setup(app):
+    # Load MathJax on every page, not only on pages whose body has maths: chapter titles
+    # in the navigation sidebar (e.g. "Why divide by $\sqrt{d_k}$") appear on every page.
+    app.set_html_assets_policy("always")
     app.connect("builder-inited", add_static)
     # Before MathJax and the widget manager; a plain script that runs at once.
     app.add_js_file("mathjax2-shim.js", priority=200)
