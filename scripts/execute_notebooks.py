@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,22 @@ def _kernel_cpu_seconds(client) -> float | None:
         return t.user + t.system + t.children_user + t.children_system
     except Exception:  # psutil missing, kernel gone, another provisioner
         return None
+
+
+def stable_widget_ids(nb):
+    """Rename the random widget model ids to ids numbered in creation order.
+
+    The kernel names widgets with random UUIDs; renaming them (everywhere: the
+    stored state, references between widgets, the outputs that display them) makes
+    two executions of a deterministic notebook give byte-identical files, so
+    re-running a chapter produces no spurious diff.
+    """
+    state = nb.metadata["widgets"][WIDGET_STATE]["state"]
+    mapping = {old: f"{i + 1:032x}" for i, old in enumerate(state)}
+    text = nbformat.writes(nb)
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(mapping, key=len, reverse=True)))
+    text = pattern.sub(lambda m: mapping[m.group(0)], text)
+    return nbformat.reads(text, as_version=4)
 
 
 def execute(path: Path, timeout: int) -> tuple[float, float | None]:
@@ -69,6 +86,8 @@ def execute(path: Path, timeout: int) -> tuple[float, float | None]:
     widgets = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {})
     if not widgets.get("state"):
         nb.metadata.pop("widgets", None)
+    else:
+        nb = stable_widget_ids(nb)
     nbformat.write(nb, path)
     return seconds, cpu[0]
 
