@@ -63,6 +63,10 @@ from .pretrained import BertEncoder, embed_sentences, load_bert, load_gpt2  # no
 
 __all__ += ["BertEncoder", "embed_sentences", "load_bert", "load_gpt2"]
 
+from .shapes import trace_shapes  # noqa: E402  (the shape tracer of chapter 1)
+
+__all__ += ["trace_shapes"]
+
 # Modules added by other parts of the book register below.
 from .training import TrainingHistory, set_seed, train  # noqa: E402  (training loop, chapters 12-13)
 
