@@ -24,7 +24,7 @@ def check_exercise_1(answer) -> bool:
             return False
     return check_number(
         answer, expected,
-        success="Two matrices of 768 x 3072 plus biases of 3072 and 768: about 4.7 million per layer.",
+        success=f"Two matrices of 768 x 3072 plus biases of 3072 and 768: {expected:,} parameters per layer.",
         hint="Count W1 (d_model x d_ff), b1 (d_ff), W2 (d_ff x d_model) and b2 (d_model).",
         rel_tol=0, abs_tol=0.5,
     )
