@@ -186,8 +186,8 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
 
 def _plot_heads(plt, fig, path):
     f, ax = plt.subplots(figsize=(6.4, 3.8))
-    for T in sorted({r["T"] for r in fig["rows"]}):
-        xs, ys = _series([r for r in fig["rows"] if r["T"] == T], "heads", "loop over heads", "ratio")
+    for T in sorted({r.get("T", 0) for r in fig["rows"]}):
+        xs, ys = _series([r for r in fig["rows"] if r.get("T", 0) == T], "heads", "loop over heads", "ratio")
         ax.plot(xs, ys, marker="o", label=f"T = {T}: loop over heads / one batched matmul")
     ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
     _log2_axis(ax, [r["heads"] for r in fig["rows"]])
@@ -291,7 +291,7 @@ def figure_md(fig) -> str:
                                       "yes" if v["ok"] else "no"] for k, v in build.items()])
         return f"*{fig['setup']}.*\n\n{body}{_targets_md(fig)}\n"
     case_cols = [c for c in ("task", "T", "new_tokens", "heads", "d_head", "batch") if any(c in r for r in rows)]
-    header = case_cols + ["implementation", "median time", "ratio to reference"]
+    header = case_cols + ["implementation", "median time", "rounds", "ratio to reference"]
     extra_cols = [c for c in ("tokens_per_s", "sentences_per_s", "peak_bytes", "identical_tokens") if any(c in r for r in rows)]
     header += [{"tokens_per_s": "tokens/s", "sentences_per_s": "sentences/s", "peak_bytes": "peak memory",
                 "identical_tokens": "same tokens"}[c] for c in extra_cols]
@@ -299,7 +299,7 @@ def figure_md(fig) -> str:
     for r in rows:
         line = [r.get(c, "") for c in case_cols]
         name = r["name"] + (" (reference)" if r["name"] == ref else "")
-        line += [name, _fmt_s(r["median_s"]), f"{r['ratio']:.2f}" if "ratio" in r else ""]
+        line += [name, _fmt_s(r["median_s"]), r.get("samples", ""), f"{r['ratio']:.2f}" if "ratio" in r else ""]
         for c in extra_cols:
             v = r.get(c)
             if c == "peak_bytes":
@@ -345,6 +345,9 @@ def machine_md(results: dict) -> str:
         ["measured", results["started"]],
         ["duration of the run", f"{results['duration_s']:.0f} s wall, {results.get('cpu_time_s', 0):.0f} s of CPU time"],
     ]
+    for again in results.get("remeasured", []):
+        rows.append(["re-measured later", f"`{again['command']}` at {again['started']} (load average "
+                     f"{again['load_average_start']} at the start, {again['load_average_end']} at the end)"])
     text = _table(["", ""], rows)
     if results.get("skipped"):
         text += "\n\nSkipped: " + "; ".join(f"{s['figure']} on {s['device']} ({s['reason']})" for s in results["skipped"]) + "."

@@ -158,6 +158,9 @@ def run_benchmarks(args, out: Path) -> dict:
                     print(f"figure {name} on {device} failed: {exc!r}", file=sys.stderr)
                     continue
                 fig["device"] = device
+                fig["measured"] = _now()
+                fig["torch_threads"] = torch.get_num_threads()
+                fig["load_average_end"] = _load_average()
                 fig["elapsed_s"] = time.perf_counter() - fig_start
                 fig["cpu_s"] = time.process_time() - fig_cpu
                 results["figures"][report._key(name, device)] = fig
@@ -193,7 +196,19 @@ def main(argv=None) -> int:
         results = previous
     else:
         results = run_benchmarks(args, out)
-        if previous and "notebooks" in previous.get("figures", {}):
+        if previous and args.only:
+            # --only re-measures some figures: keep the others of the earlier run (each figure
+            # records when it was measured), and note the re-measurement.
+            merged = dict(previous["figures"])
+            merged.update(results["figures"])
+            previous["figures"] = merged
+            previous.setdefault("remeasured", []).append(
+                {"command": results["command"], "started": results["started"],
+                 "duration_s": results["duration_s"], "load_average_start": results["machine"]["load_average_1min"],
+                 "load_average_end": results["load_average_end"]})
+            previous["errors"] = previous.get("errors", []) + results["errors"]
+            results = previous
+        elif previous and "notebooks" in previous.get("figures", {}):
             results["figures"]["notebooks"] = previous["figures"]["notebooks"]  # keep figure 7
     written = report.write_all(results, out)
     print(f"wrote {len(written)} files to {out}: " + ", ".join(written))
