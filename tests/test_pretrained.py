@@ -389,3 +389,24 @@ def test_minilm_has_a_previous_token_head(minilm):
         assert values.shape == (6, 12)
         assert values.min() >= 0 and values.max() <= 1 + 1e-6
     assert scores["previous token"].max() > 0.5  # a trained model has heads that look one step back
+
+
+def test_bert_checkpoint_with_prefix_legacy_names_and_bin_file(minilm, tmp_path):
+    """A task checkpoint ("bert." prefix, extra head tensors, gamma/beta names, pytorch_model.bin) loads too."""
+    import shutil
+
+    model, tokenizer = minilm
+    source = minilm_path()
+    renamed = {}
+    for name, tensor in read_weights(source).items():
+        name = "bert." + name.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+        renamed[name] = tensor
+    renamed["cls.predictions.bias"] = torch.zeros(3)  # a task head that the encoder ignores
+    torch.save(renamed, tmp_path / "pytorch_model.bin")
+    for name in ("config.json", "tokenizer.json"):
+        shutil.copy(source / name, tmp_path / name)
+    loaded, loaded_tokenizer = load_bert(tmp_path)
+    batch = loaded_tokenizer(["robot must obey orders"])
+    assert loaded_tokenizer.max_length == 512  # no sentence_bert_config.json: the position table's length
+    with torch.no_grad():
+        assert torch.equal(loaded(**batch), model(**batch))

@@ -465,6 +465,9 @@ def _bert_config(config: dict, source: str) -> tuple[TransformerConfig, int]:
 def _bert_assignments(weights: dict[str, torch.Tensor], n_layers: int, source: str) -> dict[str, torch.Tensor]:
     """Checkpoint tensor names -> BertEncoder parameter names (see the module docstring)."""
     weights = _strip_prefix(weights, ("bert.",))
+    # The oldest BERT checkpoints call the LayerNorm parameters gamma and beta.
+    weights = {name.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias"): t
+               for name, t in weights.items()}
     out = {
         "tok_emb.embedding.weight": _take(weights, "embeddings.word_embeddings.weight", source),
         "pos_emb.embedding.weight": _take(weights, "embeddings.position_embeddings.weight", source),
