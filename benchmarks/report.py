@@ -289,7 +289,9 @@ def figure_md(fig) -> str:
             body += "\n\n" + _table(["book build", "seconds (wall)", "CPU seconds", "succeeded"],
                                     [[k, f"{v['seconds']:.1f}", f"{v.get('cpu_s', float('nan')):.1f}",
                                       "yes" if v["ok"] else "no"] for k, v in build.items()])
-        return f"*{fig['setup']}.*\n\n{body}{_targets_md(fig)}\n"
+        when = (f" Measured {fig['measured']}, load average {fig.get('load_average_start')} at the start "
+                f"and {fig.get('load_average_end')} at the end." if fig.get("measured") else "")
+        return f"*{fig['setup']}.*{when}\n\n{body}{_targets_md(fig)}\n"
     case_cols = [c for c in ("task", "T", "new_tokens", "heads", "d_head", "batch") if any(c in r for r in rows)]
     header = case_cols + ["implementation", "median time", "rounds", "ratio to reference"]
     extra_cols = [c for c in ("tokens_per_s", "sentences_per_s", "peak_bytes", "identical_tokens") if any(c in r for r in rows)]
