@@ -16,6 +16,8 @@ config / models    TransformerConfig, Encoder, Decoder, Transformer, GPT,
 cache / generation KVCache, generate, greedy_decode
 losses             next_token_loss, per_token_loss, token_cross_entropy
 tokenizers         WordTokenizer, CharTokenizer, BOOK_SENTENCES
+timing             median_time, compare (one way to time code, chapters and benchmarks)
+source             show_source (print marked parts of the library in the book)
 =================  ==========================================================
 
 Dimension legend used everywhere: B batch, T query length, S key length,
@@ -39,6 +41,8 @@ from .positional import (
     SinusoidalPositionalEncoding,
     sinusoidal_encoding,
 )
+from .source import get_source, show_source
+from .timing import compare, median_time
 from .tokenizers import BOOK_SENTENCES, CharTokenizer, WordTokenizer
 
 __version__ = "0.1.0"
@@ -54,6 +58,7 @@ __all__ = [
     "MultiHeadAttention",
     "LearnedPositionalEmbedding", "RotaryEmbedding", "SinusoidalPositionalEncoding", "sinusoidal_encoding",
     "BOOK_SENTENCES", "CharTokenizer", "WordTokenizer",
+    "get_source", "show_source", "compare", "median_time",
 ]
 
 # Pretrained-weight loaders (chapter 14). Plots and widgets stay submodules
