@@ -84,6 +84,23 @@ def test_dict_values_show_labels_and_pass_values():
     assert 'alt="mask: causal"' in stacks_of(box)[0].children[1].value
 
 
+def test_alt_text_describes_each_picture():
+    leaves_of = lambda box: [leaf.value for leaf in leaves(stacks_of(box)[0])]  # noqa: E731
+    # Without alt: the slider values.
+    assert 'alt="n: 1"' in leaves_of(explorer(draw, n=[1]))[0]
+    # One text for every picture, followed by the values.
+    (a, b) = leaves_of(explorer(draw, n=[1, 2], alt="A line whose height grows"))
+    assert 'alt="A line whose height grows (n: 1)"' in a
+    assert 'alt="A line whose height grows (n: 2)"' in b
+    assert 'data-values="n: 2"' in b
+    # A function gets the same keyword arguments as draw; text is HTML-escaped.
+    (a, b) = leaves_of(explorer(draw, n=[1, 2], m=["x"], alt=lambda n, m: f"<{n * 10}> & {m}"))
+    assert 'alt="&lt;10&gt; &amp; x (n: 1, m: x)"' in a
+    assert 'alt="&lt;20&gt; &amp; x (n: 2, m: x)"' in b
+    with pytest.raises(TypeError, match="alt must be a text"):
+        explorer(draw, n=[1], alt=lambda n: None)
+
+
 def test_images_are_png_data_uris_and_differ():
     box = explorer(draw, n=[1, 22])
     values = [leaf.value for leaf in leaves(stacks_of(box)[0])]

@@ -69,6 +69,17 @@ def _label(v) -> str:
     return str(v)
 
 
+def _alt_text(alt, kwargs: dict, values: str) -> str:
+    """The alt text of one picture: the author's description, then the slider values."""
+    if alt is None:
+        return values
+    text = alt(**kwargs) if callable(alt) else alt
+    if not isinstance(text, str):
+        raise TypeError(f"alt must be a text or a function returning a text, got {text!r}")
+    text = " ".join(text.split())
+    return f"{text} ({values})" if text else values
+
+
 def explorer(
     draw: Callable[..., Any],
     *,
@@ -76,6 +87,7 @@ def explorer(
     max_images: int = MAX_IMAGES,
     max_bytes: int = MAX_BYTES,
     title: str | None = None,
+    alt: str | Callable[..., str] | None = None,
     tight: bool = True,
     **sliders,
 ) -> widgets.VBox:
@@ -89,6 +101,12 @@ def explorer(
         max_images: refuse grids with more pictures than this.
         max_bytes: refuse explorers whose PNGs add up to more than this.
         title: optional text shown above the sliders.
+        alt: what the pictures show, for a reader who cannot see them (screen
+            readers read it; the static book keeps it). Either one text for
+            every picture, or a function called like ``draw`` (same keyword
+            arguments) that returns the text for one picture. Each picture's
+            alt text is this text followed by the slider values in brackets,
+            e.g. "Attention weights of each head (heads: 4, layers: 2)".
         tight: crop each picture's margins (``False`` is faster, for figures
             made with ``layout="constrained"``).
         **sliders: one keyword per slider, in display order; its value is a list
@@ -104,8 +122,9 @@ def explorer(
     How it works:
         Slider 1 selects a child of an outer ``Stack``; each child is a
         ``Stack`` for slider 2, and so on; the innermost children hold the
-        pictures (``<img>`` with alt text naming the parameter values, e.g.
-        "heads: 4, layers: 2"). Each slider's ``index`` is ``jslink``-ed to the
+        pictures (``<img>`` whose alt text is ``alt`` followed by the
+        parameter values, e.g. "... (heads: 4, layers: 2)"; the values alone
+        are also in its ``data-values`` and ``title`` attributes). Each slider's ``index`` is ``jslink``-ed to the
         ``selected_index`` of every stack at its level, so the browser switches
         pictures with no kernel.
 
@@ -144,12 +163,13 @@ def explorer(
     total = 0
     for index in itertools.product(*(range(len(o)) for o in options)):
         kwargs = {name: options[k][i][1] for k, (name, i) in enumerate(zip(names, index))}
-        alt = ", ".join(f"{name}: {options[k][i][0]}" for k, (name, i) in enumerate(zip(names, index)))
+        values = ", ".join(f"{name}: {options[k][i][0]}" for k, (name, i) in enumerate(zip(names, index)))
         fig = draw(**kwargs)
         if not hasattr(fig, "savefig"):
             raise TypeError(
-                f"draw({alt}) returned {type(fig).__name__}; it must return a matplotlib Figure"
+                f"draw({values}) returned {type(fig).__name__}; it must return a matplotlib Figure"
             )
+        text = _alt_text(alt, kwargs, values)
         png = figure_to_png(fig, dpi=dpi, tight=tight)
         total += len(png)
         if total > max_bytes:
@@ -159,8 +179,9 @@ def explorer(
             )
         data = base64.b64encode(png).decode("ascii")
         pictures[index] = (
-            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-            f'title="{html.escape(alt)}" class="tl-explorer-image" style="max-width:100%;height:auto">'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(text)}" '
+            f'title="{html.escape(values)}" data-values="{html.escape(values)}" '
+            f'class="tl-explorer-image" style="max-width:100%;height:auto">'
         )
 
     slider_widgets = []
