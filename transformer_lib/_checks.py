@@ -14,6 +14,7 @@ __all__ = [
     "check_divisible",
     "check_choice",
     "check_tensor",
+    "check_features",
     "check_mask",
     "check_token_ids",
 ]
@@ -64,6 +65,13 @@ def check_tensor(name: str, value, ndim_min: int | None = None, ndim: int | None
             f"{name} must have at least {ndim_min} dimensions, got shape {tuple(value.shape)}"
         )
     return value
+
+
+def check_features(name: str, x: torch.Tensor, width: int, what: str = "d_model") -> torch.Tensor:
+    """Raise unless the last axis of ``x`` has ``width`` features (one message for every layer)."""
+    if x.shape[-1] != width:
+        raise ValueError(f"{name} must have {what}={width} features, got shape {tuple(x.shape)}")
+    return x
 
 
 def check_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> torch.Tensor:
