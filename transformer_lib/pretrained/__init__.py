@@ -1,0 +1,42 @@
+"""Real pretrained weights in transformer_lib's own models.
+
+Nothing here downloads anything. Every loader reads a local folder in the layout
+of a Hugging Face checkpoint: ``config.json``, the weights (``model.safetensors``
+or ``pytorch_model.bin``) and, for text, ``tokenizer.json``.
+
+=================  ==========================================================
+checkpoint         read_config, read_weights, copy_weights, CheckpointError
+                   (reading a checkpoint folder; broken files name themselves)
+bert               BertEncoder, load_bert, minilm_path, embed_sentences
+                   (BERT-family encoders, all-MiniLM-L6-v2 sentence vectors)
+gpt2               load_gpt2 (GPT-2 checkpoints in transformer_lib.GPT)
+hf_tokenizer       PretrainedTokenizer, load_tokenizer (a checkpoint's tokenizer.json)
+head_patterns      ATTENTION_PATTERNS, attention_pattern_scores (what heads look at)
+=================  ==========================================================
+
+Everything listed is importable from this package, e.g.
+``from transformer_lib.pretrained import load_bert``.
+"""
+from .bert import BERT_LAYER_NAMES, BertEncoder, embed_sentences, load_bert, mean_pool, minilm_path
+from .checkpoint import CheckpointError, copy_weights, read_config, read_weights
+from .gpt2 import _gpt2_assignments, load_gpt2  # noqa: F401  (_gpt2_assignments: shown in chapter 14)
+from .head_patterns import ATTENTION_PATTERNS, attention_pattern_scores
+from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
+
+__all__ = [
+    "minilm_path",
+    "read_config",
+    "read_weights",
+    "copy_weights",
+    "CheckpointError",
+    "BertEncoder",
+    "BERT_LAYER_NAMES",
+    "ATTENTION_PATTERNS",
+    "PretrainedTokenizer",
+    "load_tokenizer",
+    "load_bert",
+    "mean_pool",
+    "embed_sentences",
+    "attention_pattern_scores",
+    "load_gpt2",
+]

