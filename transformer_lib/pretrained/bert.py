@@ -142,6 +142,7 @@ class BertEncoder(nn.Module):
                 raise ValueError(
                     f"{name} must be a tensor shaped like input_ids {tuple(input_ids.shape)}, got {shape}"
                 )
+        # [book: bert-forward]
         mask = None
         if attention_mask is not None:
             mask = token_padding_mask(attention_mask.long(), pad_id=0)  # (B, T) -> (B, 1, 1, T)
@@ -154,6 +155,7 @@ class BertEncoder(nn.Module):
             else:
                 x = layer(x, mask=mask)
         return (x, all_weights) if return_weights else x
+        # [/book: bert-forward]
 
 
 #: One encoder layer: the library's module name -> the BERT checkpoint's name (inside ``encoder.layer.i``).
@@ -266,6 +268,7 @@ def embed_sentences(model: BertEncoder, tokenizer: PretrainedTokenizer, sentence
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     was_training = model.training
     model.eval()
+    # [book: embed-batches]
     pooled = []
     for start in range(0, len(sentences), batch_size):
         batch = tokenizer(list(sentences[start:start + batch_size]))
@@ -278,3 +281,4 @@ def embed_sentences(model: BertEncoder, tokenizer: PretrainedTokenizer, sentence
         raise ValueError("sentences is empty: pass at least one sentence")
     embeddings = torch.cat(pooled)  # (N, D)
     return torch.nn.functional.normalize(embeddings, p=2, dim=-1)
+    # [/book: embed-batches]

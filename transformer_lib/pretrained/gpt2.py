@@ -84,6 +84,7 @@ def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfi
     for i in range(config.n_layers):
         h = f"h.{i}."
         ours = f"blocks.{i}."
+        # [book: gpt2-split]
         qkv_weight = take(weights, h + "attn.c_attn.weight", source).t()  # (D, 3D) -> (3D, D)
         qkv_bias = take(weights, h + "attn.c_attn.bias", source)  # (3D,)
         if qkv_weight.shape != (3 * D, D):
@@ -100,6 +101,7 @@ def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfi
         out[f"{ours}ffn.linear1.bias"] = take(weights, h + "mlp.c_fc.bias", source)
         out[f"{ours}ffn.linear2.weight"] = take(weights, h + "mlp.c_proj.weight", source).t()  # (F, D) -> (D, F)
         out[f"{ours}ffn.linear2.bias"] = take(weights, h + "mlp.c_proj.bias", source)
+        # [/book: gpt2-split]
         for norm_ours, norm_theirs in (("norm1", "ln_1"), ("norm2", "ln_2")):
             out[f"{ours}{norm_ours}.weight"] = take(weights, f"{h}{norm_theirs}.weight", source)
             out[f"{ours}{norm_ours}.bias"] = take(weights, f"{h}{norm_theirs}.bias", source)

@@ -50,6 +50,7 @@ def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: t
             f"weights must be a list of (B, H, T, T) tensors matching input_ids {tuple(input_ids.shape)}, "
             f"got {tuple(stacked.shape[1:])}"
         )
+    # [book: pattern-scores]
     T = input_ids.shape[1]
     real = attention_mask.bool()  # (B, T)
     special = (input_ids == cls_id) | (input_ids == sep_id)  # (B, T)
@@ -71,3 +72,4 @@ def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: t
         n = counted.sum().clamp(min=1)
         scores[name] = (mass * counted[None, :, None].to(mass.dtype)).sum(dim=(1, 3)) / n  # (L, H)
     return scores
+    # [/book: pattern-scores]
