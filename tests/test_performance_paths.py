@@ -1,9 +1,10 @@
 """The fast paths added for the benchmarks (issue 7) give the same results as before.
 
-* ``scaled_dot_product_attention`` computes the stages of ``attention_steps`` in place:
-  the output and weights must be bit-for-bit the same.
-* ``MultiHeadAttention(use_sdpa=True)`` hands a plain causal mask to the fused kernel
-  as ``is_causal=True``; the result must equal the explicit path.
+* ``scaled_dot_product_attention`` returns what ``attention_steps`` computes (the math
+  is written once): the output and weights must be bit-for-bit the same.
+* ``MultiHeadAttention(use_sdpa=True, ...)(x, is_causal=True)`` hands causality to the fused
+  kernel as ``is_causal=True`` (or builds the offset mask with a cache); the result must
+  equal the explicit path.
 """
 import pytest
 import torch
@@ -57,21 +58,7 @@ def test_in_place_path_keeps_gradients():
     assert torch.autograd.gradcheck(lambda q, k, v: tl.scaled_dot_product_attention(q, k, v, mask)[0], (q, k, v))
 
 
-def test_is_causal_detects_only_the_plain_causal_mask():
-    assert multi_head._is_causal(tl.causal_mask(6), 6, 6)
-    assert not multi_head._is_causal(None, 6, 6)
-    assert not multi_head._is_causal(tl.causal_mask(1), 1, 1)  # nothing to mask
-    assert not multi_head._is_causal(tl.causal_mask(4, offset=2), 4, 6)  # with cached keys
-    assert not multi_head._is_causal(torch.ones(6, 6, dtype=torch.bool), 6, 6)
-    assert not multi_head._is_causal(tl.causal_mask(6) & tl.padding_mask([6, 4]), 6, 6)
-
-
-def test_sdpa_causal_fast_path_is_taken_and_matches_explicit(monkeypatch):
-    torch.manual_seed(0)
-    explicit = tl.MultiHeadAttention(32, 4).eval()
-    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
-    fused.load_state_dict(explicit.state_dict())
-    x = torch.randn(2, 7, 32)
+def _spy_sdpa(monkeypatch):
     calls = []
     real = F.scaled_dot_product_attention
 
@@ -80,14 +67,44 @@ def test_sdpa_causal_fast_path_is_taken_and_matches_explicit(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(multi_head.F, "scaled_dot_product_attention", spy)
-    mask = tl.causal_mask(7)
-    got = fused(x, mask=mask)
+    return calls
+
+
+def test_sdpa_causal_fast_path_is_taken_and_matches_explicit(monkeypatch):
+    torch.manual_seed(0)
+    explicit = tl.MultiHeadAttention(32, 4).eval()
+    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
+    fused.load_state_dict(explicit.state_dict())
+    x = torch.randn(2, 7, 32)
+    calls = _spy_sdpa(monkeypatch)
+    got = fused(x, is_causal=True)  # the caller says "causal": nothing is built or compared
     assert calls and calls[-1].get("is_causal") is True and calls[-1].get("attn_mask") is None
-    assert torch.allclose(got, explicit(x, mask=mask), atol=1e-5)
-    padded = mask & tl.padding_mask([7, 3])  # not plain causal: the mask is passed on
-    got = fused(x, mask=padded)
+    assert torch.allclose(got, explicit(x, mask=tl.causal_mask(7)), atol=1e-5)
+    assert torch.allclose(got, explicit(x, is_causal=True), atol=1e-5)
+    # A causal mask passed as a mask is used as a mask: no per-call detection (no host sync).
+    got = fused(x, mask=tl.causal_mask(7))
     assert calls[-1].get("attn_mask") is not None and not calls[-1].get("is_causal", False)
-    assert torch.allclose(got, explicit(x, mask=padded), atol=1e-5)
+    padding = tl.padding_mask([7, 3])  # causal and padding: the mask is combined and passed on
+    got = fused(x, mask=padding, is_causal=True)
+    assert calls[-1].get("attn_mask") is not None and not calls[-1].get("is_causal", False)
+    assert torch.allclose(got, explicit(x, mask=tl.causal_mask(7) & padding), atol=1e-5)
+
+
+def test_sdpa_causal_with_a_cache_uses_the_offset(monkeypatch):
+    torch.manual_seed(0)
+    explicit = tl.MultiHeadAttention(32, 4).eval()
+    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
+    fused.load_state_dict(explicit.state_dict())
+    x = torch.randn(2, 7, 32)
+    full = explicit(x, is_causal=True)
+    cache = tl.KVCache()
+    calls = _spy_sdpa(monkeypatch)
+    first = fused(x[:, :3], cache=cache, is_causal=True)
+    second = fused(x[:, 3:6], cache=cache, is_causal=True)  # T=3 queries over S=6 keys: a mask
+    assert calls[-1].get("attn_mask").shape == (3, 6)
+    third = fused(x[:, 6:], cache=cache, is_causal=True)  # one query sees every key: no mask
+    assert calls[-1].get("attn_mask") is None and not calls[-1].get("is_causal")
+    assert torch.allclose(torch.cat([first, second, third], 1), full, atol=1e-5)
 
 
 def test_sdpa_fully_masked_rows_still_zero():

@@ -17,6 +17,8 @@ __all__ = [
     "check_features",
     "check_mask",
     "check_token_ids",
+    "check_float_tensor",
+    "check_same_device",
 ]
 
 
@@ -57,7 +59,9 @@ def check_choice(name: str, value, choices) -> None:
 def check_tensor(name: str, value, ndim_min: int | None = None, ndim: int | None = None) -> torch.Tensor:
     """Raise unless ``value`` is a tensor with the expected number of dimensions."""
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        hint = " (convert it with torch.as_tensor)" if isinstance(value, (list, tuple)) or hasattr(
+            value, "__array__") else ""
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}{hint}")
     if ndim is not None and value.dim() != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
     if ndim_min is not None and value.dim() < ndim_min:
@@ -74,18 +78,23 @@ def check_features(name: str, x: torch.Tensor, width: int, what: str = "d_model"
     return x
 
 
-def check_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> torch.Tensor:
-    """Check a boolean attention mask against the scores' shape.
+def check_mask(mask, target_shape: tuple[int, ...], name: str = "mask", device=None) -> torch.Tensor:
+    """Check a boolean attention mask against the scores' shape (and device).
 
     The book's one mask convention: boolean, ``True`` = this query may attend to
     this key, broadcastable to the scores' shape ``(..., T, S)``, usually
-    ``(B, H, T, S)``. Build masks with :mod:`transformer_lib.masks`.
+    ``(B, H, T, S)``. Build masks with :mod:`transformer_lib.masks`. Float and
+    integer masks are refused, never converted: PyTorch's float masks are *added*
+    to the scores (0 = attend, -inf = do not), the opposite reading of a 0/1 mask,
+    so guessing would silently invert one of them.
     """
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"{name} must be a boolean torch.Tensor, got {type(mask).__name__}")
     if mask.dtype != torch.bool:
+        hint = (" (an additive float mask m converts with m == 0; a 0/1 mask with m != 0)"
+                if mask.dtype.is_floating_point else " (a 0/1 mask converts with m != 0)")
         raise TypeError(
-            f"{name} must have dtype torch.bool (True = may attend), got {mask.dtype}; "
+            f"{name} must have dtype torch.bool (True = may attend), got {mask.dtype}{hint}; "
             "build masks with transformer_lib.causal_mask / padding_mask"
         )
     try:
@@ -96,6 +105,11 @@ def check_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> torch
         raise ValueError(
             f"{name} of shape {tuple(mask.shape)} does not broadcast to the attention scores' "
             f"shape {tuple(target_shape)} (batch, heads, queries T, keys S)"
+        )
+    if device is not None and mask.device != torch.device(device):
+        raise ValueError(
+            f"{name} is on {mask.device} but the attention inputs are on {torch.device(device)}; "
+            f"move it with {name}.to(...)"
         )
     return mask
 
@@ -115,3 +129,25 @@ def check_token_ids(name: str, tokens, vocab_size: int) -> torch.Tensor:
                 f"(vocab_size={vocab_size})"
             )
     return tokens
+
+
+def check_float_tensor(name: str, value, ndim_min: int | None = None, ndim: int | None = None) -> torch.Tensor:
+    """Raise unless ``value`` is a floating-point tensor (float16, bfloat16, float32, float64)."""
+    check_tensor(name, value, ndim_min=ndim_min, ndim=ndim)
+    if not value.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor (float16, bfloat16, float32 or float64), "
+            f"got dtype {value.dtype}; convert it with {name}.float()"
+        )
+    return value
+
+
+def check_same_device(*named: tuple[str, torch.Tensor]) -> None:
+    """Raise unless every ``(name, tensor)`` pair lives on the same device."""
+    first_name, first = named[0]
+    for name, x in named[1:]:
+        if x.device != first.device:
+            raise ValueError(
+                f"{name} is on {x.device} but {first_name} is on {first.device}; "
+                "put every input on one device"
+            )
