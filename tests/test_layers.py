@@ -81,7 +81,7 @@ def test_feed_forward_acts_on_each_position_alone():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: tl.EncoderLayer(10, 3, 20), ValueError, "d_model=10 must be divisible by n_heads=3"),
     (lambda: tl.EncoderLayer(8, 2, 0), ValueError, "d_ff must be a positive integer, got 0"),
-    (lambda: tl.EncoderLayer(8, 2, 16, activation="swish"), ValueError, r"activation must be one of \['gelu', 'gelu_tanh', 'relu'\], got 'swish'"),
+    (lambda: tl.EncoderLayer(8, 2, 16, activation="swish"), ValueError, r"activation must be one of \['gelu', 'gelu_tanh', 'relu', 'swiglu'\], got 'swish'"),
     (lambda: tl.DecoderLayer(8, 2, 16, layer_norm_eps=0), ValueError, "layer_norm_eps must be > 0, got 0"),
     (lambda: tl.FeedForward(8, 16, activation="tanh"), ValueError, "activation must be one of"),
     (lambda: tl.EncoderLayer(8, 2, 16)(torch.randn(4, 8)), ValueError, r"x must have 3 dimensions, got shape \(4, 8\)"),

@@ -26,7 +26,7 @@ def test_odd_d_model_and_concatenated_layout():
 
 
 def test_sinusoidal_module_adds_a_buffer(device):
-    module = tl.SinusoidalPositionalEncoding(8, max_len=20).to(device)
+    module = tl.SinusoidalPositionalEncoding(max_len=20, d_model=8).to(device)
     assert "pe" in dict(module.named_buffers()) and module.pe.device.type == device.type
     x = torch.zeros(2, 5, 8, device=device)
     assert torch.equal(module(x)[0], module.pe[:5])

@@ -15,7 +15,7 @@ import torch
 
 from ._checks import check_positive_int, check_tensor
 
-__all__ = ["causal_mask", "padding_mask", "token_padding_mask"]
+__all__ = ["causal_mask", "padding_mask", "token_padding_mask", "default_padding_mask"]
 
 
 def causal_mask(T: int, device=None, offset: int = 0) -> torch.Tensor:
@@ -77,3 +77,14 @@ def token_padding_mask(tokens: torch.Tensor, pad_id: int) -> torch.Tensor:
     """
     check_tensor("tokens", tokens, ndim=2)
     return (tokens != pad_id)[:, None, None, :]  # (B, S) -> (B, 1, 1, S)
+
+
+def default_padding_mask(tokens: torch.Tensor, pad_id: int | None) -> torch.Tensor | None:
+    """The mask a model builds when the caller gives none: padding of ``pad_id`` hidden.
+
+    Returns :func:`token_padding_mask` ``(B, 1, 1, S)`` for (B, S) token ids when
+    ``pad_id`` is set, else None (no padding id, or (B, S, D) vectors instead of ids).
+    """
+    if pad_id is None or not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
+        return None
+    return token_padding_mask(tokens, pad_id)

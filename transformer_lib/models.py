@@ -1,6 +1,7 @@
 """Whole models: encoder, decoder, encoder-decoder, GPT and a sequence classifier.
 
 Legend: B batch, S source length, T target length, D d_model, H heads, V vocabulary.
+(In a GPT with a cache, S = cached + new positions.)
 
 Every model takes a :class:`~transformer_lib.config.TransformerConfig` and can
 return its attention weights, one (B, H, T, S) tensor per layer, for the plots.
@@ -15,13 +16,15 @@ from .cache import KVCache
 from .config import TransformerConfig
 from .embeddings import TokenEmbedding
 from .layers import DecoderLayer, EncoderLayer
-from .masks import causal_mask, token_padding_mask
+from .masks import default_padding_mask
+from .norms import make_norm
 from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
 
 __all__ = ["Encoder", "Decoder", "Transformer", "GPT", "SequenceClassifier"]
 
-PAPER_DEFAULTS = dict(norm_first=False, activation="relu", positional="sinusoidal")
-GPT2_DEFAULTS = dict(norm_first=True, activation="gelu_tanh", positional="learned")
+PAPER_DEFAULTS = dict(norm_first=False, activation="relu", positional="sinusoidal", norm="layernorm")
+GPT2_DEFAULTS = dict(norm_first=True, activation="gelu_tanh", positional="learned", norm="layernorm",
+                     tie_embeddings=True)
 
 
 def _check_config(config) -> TransformerConfig:
@@ -33,29 +36,52 @@ def _check_config(config) -> TransformerConfig:
 def _positions(config: TransformerConfig) -> nn.Module | None:
     """The module that adds positions to embeddings (None for RoPE / no positions)."""
     if config.positional == "sinusoidal":
-        return SinusoidalPositionalEncoding(config.d_model, config.max_len)
+        return SinusoidalPositionalEncoding(config.max_len, config.d_model)
     if config.positional == "learned":
         return LearnedPositionalEmbedding(config.max_len, config.d_model)
     return None
 
 
 def _rotary(config: TransformerConfig) -> RotaryEmbedding | None:
-    return RotaryEmbedding(config.d_head, config.max_len) if config.positional == "rope" else None
+    """One RotaryEmbedding shared by every layer (it holds no parameters), or None."""
+    if config.positional != "rope":
+        return None
+    return RotaryEmbedding(config.d_head, config.max_len, base=config.rope_base, layout=config.rope_layout)
 
 
-class _Embed(nn.Module):
-    """Token ids (or ready vectors) -> vectors with positions added, then dropout."""
+def _layer_options(config: TransformerConfig) -> dict:
+    """The keyword arguments every layer of a model built from ``config`` shares."""
+    return dict(
+        dropout=config.dropout, activation=config.activation, norm_first=config.norm_first,
+        layer_norm_eps=config.layer_norm_eps, bias=config.bias, use_sdpa=config.use_sdpa,
+        norm=config.norm, n_kv_heads=config.n_kv_heads,
+    )
 
-    def __init__(self, config: TransformerConfig, vocab_size: int | None, scale: bool):
-        super().__init__()
+
+def _final_norm(config: TransformerConfig) -> nn.Module:
+    """The norm after the last pre-norm layer (a post-norm layer already ends with one)."""
+    if not config.norm_first:
+        return nn.Identity()
+    return make_norm(config.norm, config.d_model, eps=config.layer_norm_eps, bias=config.bias)
+
+
+class _Embeddings(nn.Module):
+    """Token embedding + positions + dropout, shared by every model.
+
+    A model calls :meth:`_init_embeddings` and then :meth:`embed`; it gets the
+    attributes tok_emb (TokenEmbedding, or None for vector inputs), pos_emb (or None
+    for RoPE / no positions) and drop (nn.Dropout).
+    """
+
+    def _init_embeddings(self, config: TransformerConfig, vocab_size: int | None, scale: bool) -> None:
         self.tok_emb = TokenEmbedding(vocab_size, config.d_model, scale=scale) if vocab_size else None
         self.pos_emb = _positions(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.drop = nn.Dropout(config.dropout)
         self.d_model, self.max_len = config.d_model, config.max_len
 
-    def forward(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """(B, T) ids or (B, T, D) vectors -> (B, T, D)."""
-        if tokens.dim() == 3 and tokens.is_floating_point():
+    def embed(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """(B, T) ids or (B, T, D) vectors at positions offset .. offset + T - 1 -> (B, T, D)."""
+        if isinstance(tokens, torch.Tensor) and tokens.dim() == 3 and tokens.is_floating_point():
             if tokens.shape[-1] != self.d_model:
                 raise ValueError(f"input vectors must have d_model={self.d_model} features, got {tuple(tokens.shape)}")
             x = tokens
@@ -63,16 +89,31 @@ class _Embed(nn.Module):
             check_tensor("tokens", tokens, ndim=2)
             if self.tok_emb is None:
                 raise TypeError("this model has no token embedding: pass (B, T, D) float vectors")
-            x = self.tok_emb(tokens)
+            x = self.tok_emb(tokens)  # (B, T) -> (B, T, D)
+        T = x.shape[1]
+        if offset + T > self.max_len:
+            raise ValueError(
+                f"sequence length {offset + T} (cached {offset} + new {T}) exceeds max_len={self.max_len}"
+            )
         if self.pos_emb is not None:
-            x = self.pos_emb(x, offset=offset)
-        elif x.shape[1] + offset > self.max_len:
-            raise ValueError(f"sequence length {x.shape[1] + offset} exceeds max_len={self.max_len}")
-        return self.dropout(x)
+            x = self.pos_emb(x, offset=offset)  # (B, T, D) + positions
+        return self.drop(x)
+
+
+class _Embed(_Embeddings):
+    """The embeddings of an :class:`Encoder` or :class:`Decoder`, as one submodule ``embed``."""
+
+    def __init__(self, config: TransformerConfig, vocab_size: int | None, scale: bool):
+        super().__init__()
+        self._init_embeddings(config, vocab_size, scale)
+
+    def forward(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """(B, T) ids or (B, T, D) vectors -> (B, T, D)."""
+        return self.embed(tokens, offset)
 
 
 class Encoder(nn.Module):
-    """Token embedding + positions + N encoder layers (+ a final LayerNorm when pre-norm).
+    """Token embedding + positions + N encoder layers (+ a final norm when pre-norm).
 
     Args:
         config: the model configuration (None choices follow the paper).
@@ -89,11 +130,10 @@ class Encoder(nn.Module):
         self.embed = _Embed(config, vocab_size, scale=True)
         rotary = _rotary(config)
         self.layers = nn.ModuleList(
-            EncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
-                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa, rotary)
+            EncoderLayer(config.d_model, config.n_heads, config.d_ff, rotary=rotary, **_layer_options(config))
             for _ in range(config.n_layers)
         )
-        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+        self.norm_f = _final_norm(config)
 
     def forward(self, src: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False):
         """Encode a source sequence.
@@ -107,8 +147,8 @@ class Encoder(nn.Module):
         Returns:
             memory (B, S, D), or ``(memory, weights)``.
         """
-        if mask is None and self.config.pad_id is not None and src.dim() == 2:
-            mask = token_padding_mask(src, self.config.pad_id)
+        if mask is None:
+            mask = default_padding_mask(src, self.config.pad_id)  # (B, 1, 1, S) or None
         x = self.embed(src)
         all_weights = []
         for layer in self.layers:
@@ -122,7 +162,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Token embedding + positions + N decoder layers (+ a final LayerNorm when pre-norm)."""
+    """Token embedding + positions + N decoder layers (+ a final norm when pre-norm)."""
 
     def __init__(self, config: TransformerConfig, vocab_size: int | None = None):
         super().__init__()
@@ -135,11 +175,10 @@ class Decoder(nn.Module):
         self.embed = _Embed(config, vocab_size, scale=True)
         n_layers = config.n_decoder_layers or config.n_layers
         self.layers = nn.ModuleList(
-            DecoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
-                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa)
+            DecoderLayer(config.d_model, config.n_heads, config.d_ff, **_layer_options(config))
             for _ in range(n_layers)
         )
-        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+        self.norm_f = _final_norm(config)
 
     def forward(
         self,
@@ -156,19 +195,17 @@ class Decoder(nn.Module):
         with per-layer lists of (B, H, T, T) and (B, H, T, S).
         """
         x = self.embed(tgt)
-        T = x.shape[1]
-        if self_mask is None:
-            self_mask = causal_mask(T, device=x.device)  # (T, T)
-            if self.config.pad_id is not None and tgt.dim() == 2:
-                self_mask = self_mask & token_padding_mask(tgt, self.config.pad_id)  # (B, 1, T, T)
+        is_causal = self_mask is None  # the default: causal, and target padding hidden
+        if is_causal:
+            self_mask = default_padding_mask(tgt, self.config.pad_id)  # (B, 1, 1, T) or None
         self_weights, cross_weights = [], []
         for layer in self.layers:
             if return_weights:
-                x, sw, cw = layer(x, memory, self_mask, memory_mask, return_weights=True)
+                x, sw, cw = layer(x, memory, self_mask, memory_mask, return_weights=True, is_causal=is_causal)
                 self_weights.append(sw)
                 cross_weights.append(cw)
             else:
-                x = layer(x, memory, self_mask, memory_mask)
+                x = layer(x, memory, self_mask, memory_mask, is_causal=is_causal)
         x = self.norm_f(x)
         return (x, self_weights, cross_weights) if return_weights else x
 
@@ -196,9 +233,7 @@ class Transformer(nn.Module):
         return self.out_proj(self.decoder(tgt, memory, tgt_mask, src_mask))
 
     def _src_mask(self, src, src_mask):
-        if src_mask is None and self.config.pad_id is not None and src.dim() == 2:
-            return token_padding_mask(src, self.config.pad_id)  # (B, 1, 1, S)
-        return src_mask
+        return default_padding_mask(src, self.config.pad_id) if src_mask is None else src_mask
 
     def forward(
         self,
@@ -224,37 +259,49 @@ class Transformer(nn.Module):
         return self.out_proj(x), weights
 
 
-class GPT(nn.Module):
-    """A decoder-only language model in the GPT-2 layout.
+class GPT(_Embeddings):
+    """A decoder-only language model: GPT-2 by default, a Llama-style model by configuration.
 
-    tokens -> token embedding + learned positions -> N pre-norm blocks with causal
-    self-attention -> final LayerNorm -> linear head tied to the token embedding.
-    A GPT block is an :class:`EncoderLayer` run with a causal mask: there is no
-    encoder to cross-attend to. (Setting ``config.norm_first=False`` gives the
-    post-norm layout of the first GPT, without the final LayerNorm.)
+    tokens -> token embedding (+ learned positions) -> N pre-norm blocks with causal
+    self-attention -> final norm -> linear head (tied to the token embedding by default).
+    A GPT block is an :class:`EncoderLayer` run with ``is_causal=True``: there is no
+    encoder to cross-attend to. (``config.norm_first=False`` gives the post-norm
+    layout of the first GPT, without the final norm.)
+
+    GPT-2 and SmolLM2 are two settings of the same :class:`TransformerConfig`:
+
+    ==============  ===================  ==========================================
+    choice          GPT-2 (default)      SmolLM2 / Llama
+    ==============  ===================  ==========================================
+    norm            "layernorm"          "rmsnorm"
+    activation      "gelu_tanh"          "swiglu"
+    positional      "learned"            "rope" (``rope_base``, ``rope_layout``)
+    n_kv_heads      = n_heads            fewer (grouped-query attention)
+    bias            True                 False
+    tie_embeddings  True                 True (SmolLM2-135M), False (larger Llamas)
+    ==============  ===================  ==========================================
 
     Attributes:
         tok_emb (TokenEmbedding, unscaled), pos_emb (LearnedPositionalEmbedding, or
         the configured kind, or None for RoPE), drop, blocks (ModuleList of EncoderLayer),
-        norm_f (LayerNorm or Identity), lm_head (Linear(D, V, bias=False), tied).
+        norm_f (LayerNorm, RMSNorm or Identity), lm_head (Linear(D, V, bias=False), its
+        weight the token embedding's when tied).
     """
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
         config = _check_config(config).resolved(**GPT2_DEFAULTS)
         self.config = config
-        self.tok_emb = TokenEmbedding(config.vocab_size, config.d_model, scale=False)
-        self.pos_emb = _positions(config)
-        self.drop = nn.Dropout(config.dropout)
+        self._init_embeddings(config, config.vocab_size, scale=False)
         rotary = _rotary(config)
         self.blocks = nn.ModuleList(
-            EncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout, config.activation,
-                         config.norm_first, config.layer_norm_eps, config.bias, config.use_sdpa, rotary)
+            EncoderLayer(config.d_model, config.n_heads, config.d_ff, rotary=rotary, **_layer_options(config))
             for _ in range(config.n_layers)
         )
-        self.norm_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm_first else nn.Identity()
+        self.norm_f = _final_norm(config)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-        self.lm_head.weight = self.tok_emb.embedding.weight  # weight tying, as in GPT-2
+        if config.tie_embeddings:
+            self.lm_head.weight = self.tok_emb.embedding.weight  # weight tying, as in GPT-2
         self.apply(self._init_weights)
 
     @staticmethod
@@ -266,8 +313,21 @@ class GPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def new_cache(self) -> list[KVCache]:
-        """One empty :class:`KVCache` per block."""
+        """One empty :class:`KVCache` per block (each will hold (B, H_kv, S, d_k) keys and values)."""
         return [KVCache() for _ in self.blocks]
+
+    def _cache_offset(self, cache) -> int:
+        """Positions already cached (the same in every block), after checking ``cache``."""
+        if not isinstance(cache, (list, tuple)) or len(cache) != len(self.blocks):
+            n = len(cache) if isinstance(cache, (list, tuple)) else type(cache).__name__
+            raise ValueError(f"cache must be a list of one KVCache per block ({len(self.blocks)}), got {n}")
+        if not all(isinstance(c, KVCache) for c in cache):
+            raise TypeError("cache must hold KVCache objects; build it with model.new_cache()")
+        lengths = {len(c) for c in cache}
+        if len(lengths) != 1:
+            raise ValueError(f"the blocks' caches hold different numbers of positions {sorted(lengths)}; "
+                             "reset them or start again from model.new_cache()")
+        return lengths.pop()
 
     def forward(
         self,
@@ -286,28 +346,17 @@ class GPT(nn.Module):
             logits (B, T, V), or ``(logits, weights)``.
         """
         check_tensor("tokens", tokens, ndim=2)
-        if cache is not None and len(cache) != len(self.blocks):
-            raise ValueError(f"cache must hold one KVCache per block ({len(self.blocks)}), got {len(cache)}")
-        offset = len(cache[0]) if cache is not None else 0
-        T = tokens.shape[1]
-        if offset + T > self.config.max_len:
-            raise ValueError(
-                f"sequence length {offset + T} (cached {offset} + new {T}) exceeds max_len={self.config.max_len}"
-            )
-        x = self.tok_emb(tokens)  # (B, T) -> (B, T, D)
-        if self.pos_emb is not None:
-            x = self.pos_emb(x, offset=offset)
-        x = self.drop(x)
-        # A single new token may look at everything before it: no mask needed.
-        mask = None if T == 1 else causal_mask(T, device=tokens.device, offset=offset)  # (T, offset + T)
+        offset = 0 if cache is None else self._cache_offset(cache)
+        x = self.embed(tokens, offset)  # (B, T) -> (B, T, D), positions offset .. offset + T - 1
         all_weights = []
         for i, block in enumerate(self.blocks):
             layer_cache = cache[i] if cache is not None else None
+            # is_causal: each position sees itself and what comes before it (cached or new).
             if return_weights:
-                x, weights = block(x, mask=mask, return_weights=True, cache=layer_cache)
+                x, weights = block(x, return_weights=True, cache=layer_cache, is_causal=True)
                 all_weights.append(weights)
             else:
-                x = block(x, mask=mask, cache=layer_cache)
+                x = block(x, cache=layer_cache, is_causal=True)
         logits = self.lm_head(self.norm_f(x))  # (B, T, D) -> (B, T, V)
         return (logits, all_weights) if return_weights else logits
 
@@ -349,8 +398,8 @@ class SequenceClassifier(nn.Module):
             if x.shape[-1] != self.input_dim:
                 raise ValueError(f"x must have input_dim={self.input_dim} features, got shape {tuple(x.shape)}")
             x = self.input_proj(x)  # (B, T, input_dim) -> (B, T, D)
-        elif mask is None and self.config.pad_id is not None:
-            mask = token_padding_mask(x, self.config.pad_id)
+        elif mask is None:
+            mask = default_padding_mask(x, self.config.pad_id)  # (B, 1, 1, T) or None
         out = self.encoder(x, mask=mask, return_weights=return_weights)
         hidden, weights = out if return_weights else (out, None)
         if self.pooling == "first":

@@ -1,6 +1,6 @@
 """Positional information: sinusoidal tables, learned positions and RoPE.
 
-Legend: B batch, T length, D d_model, L max_len, K head width.
+Legend: B batch, T length, D d_model, L max_len, d_k head width.
 
 Self-attention alone ignores word order (shuffle the tokens and the outputs are
 shuffled the same way), so positions are injected:
@@ -8,7 +8,7 @@ shuffled the same way), so positions are injected:
 * sinusoidal (the paper): PE[pos, 2i] = sin(pos / 10000^(2i/D)),
   PE[pos, 2i+1] = cos(pos / 10000^(2i/D)), a fixed table added to the input;
 * learned (BERT, GPT-2): one trained vector per position, added to the input;
-* rotary (RoPE, most modern LLMs): rotate each (even, odd) pair of q and k by an
+* rotary (RoPE, most modern LLMs): rotate each pair of features of q and k by an
   angle proportional to the position, so q.k depends on the distance only.
 """
 from __future__ import annotations
@@ -16,13 +16,16 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_choice, check_positive_int, check_probability, check_tensor
+from ._checks import check_choice, check_divisible, check_features, check_positive_int, check_probability, check_tensor
 
 __all__ = [
     "sinusoidal_encoding",
     "SinusoidalPositionalEncoding",
     "LearnedPositionalEmbedding",
     "RotaryEmbedding",
+    "ROPE_LAYOUTS",
+    "interleaved_to_half",
+    "half_to_interleaved",
 ]
 
 
@@ -74,15 +77,22 @@ class SinusoidalPositionalEncoding(nn.Module):
     """Adds the sinusoidal table to token embeddings.
 
     Args:
+        max_len: longest sequence supported L (the table is a registered buffer).
         d_model: width D.
-        max_len: longest sequence supported (the table is a registered buffer).
         dropout: dropout applied to the sum, as in the paper.
+        layout: see :func:`sinusoidal_encoding`.
+
+    Both additive position modules take ``(max_len, d_model)``, the shape of the
+    table they hold (as ``nn.Embedding(num_embeddings, embedding_dim)`` does).
+
+    Attributes:
+        pe: (L, D) buffer; dropout: ``nn.Dropout``.
     """
 
-    def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0, layout: str = "interleaved"):
+    def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, layout: str = "interleaved"):
         super().__init__()
-        check_positive_int("d_model", d_model)
         check_positive_int("max_len", max_len)
+        check_positive_int("d_model", d_model)
         check_probability("dropout", dropout)
         self.d_model, self.max_len = d_model, max_len
         self.register_buffer("pe", sinusoidal_encoding(max_len, d_model, layout=layout), persistent=False)
@@ -91,8 +101,7 @@ class SinusoidalPositionalEncoding(nn.Module):
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """(B, T, D) -> (B, T, D): x + PE[offset : offset + T]."""
         check_tensor("x", x, ndim=3)
-        if x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have d_model={self.d_model} features, got shape {tuple(x.shape)}")
+        check_features("x", x, self.d_model)
         T = x.shape[1]
         _check_length(T, offset, self.max_len)
         return self.dropout(x + self.pe[offset : offset + T].to(x.dtype))  # (T, D) broadcasts over B
@@ -119,52 +128,98 @@ class LearnedPositionalEmbedding(nn.Module):
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """(B, T, D) -> (B, T, D): x + P[offset : offset + T]."""
         check_tensor("x", x, ndim=3)
-        if x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have d_model={self.d_model} features, got shape {tuple(x.shape)}")
+        check_features("x", x, self.d_model)
         T = x.shape[1]
         _check_length(T, offset, self.max_len)
         positions = torch.arange(offset, offset + T, device=x.device)  # (T,)
         return x + self.embedding(positions)  # (T, D) broadcasts over B
 
 
+ROPE_LAYOUTS = ("interleaved", "half")
+
+
 class RotaryEmbedding(nn.Module):
     """Rotary position embedding (RoPE), applied to queries and keys.
 
-    Each pair of features (2i, 2i+1) of a head vector at position ``pos`` is
-    rotated by the angle ``pos * base^(-2i/K)``. Rotating q at position m and k at
-    position n makes their dot product depend on m - n only.
+    The d_k features of a head vector at position ``pos`` form d_k / 2 pairs; pair
+    ``i`` is rotated by the angle ``pos * base^(-2i/d_k)``. Rotating q at position
+    m and k at position n makes their dot product depend on m - n only.
+
+    Which features form pair ``i`` is a storage convention, ``layout``:
+
+    * "interleaved": features (2i, 2i+1), adjacent (the RoPE paper, llama.cpp/GGUF);
+    * "half": features (i, i + d_k/2), first half with second half (transformers'
+      ``rotate_half``).
+
+    The two compute the same attention when the rows of W_q and W_k are permuted
+    accordingly (each checkpoint format stores them for its own layout).
 
     Args:
-        d_head: head width K (even).
+        d_head: head width d_k (even).
         max_len: number of positions precomputed.
-        base: the 10000 of the formula.
+        base: the 10000 of the formula (SmolLM2: 100000).
+        layout: "interleaved" or "half".
     """
 
-    def __init__(self, d_head: int, max_len: int = 2048, base: float = 10000.0):
+    def __init__(self, d_head: int, max_len: int = 2048, base: float = 10000.0, layout: str = "interleaved"):
         super().__init__()
         check_positive_int("d_head", d_head)
         check_positive_int("max_len", max_len)
+        check_choice("layout", layout, set(ROPE_LAYOUTS))
         if d_head % 2:
             raise ValueError(f"d_head must be even for rotary embeddings (pairs of features), got {d_head}")
-        self.d_head, self.max_len = d_head, max_len
-        two_i = torch.arange(0, d_head, 2, dtype=torch.float64)  # (K/2,)
-        angle = torch.arange(max_len, dtype=torch.float64)[:, None] * base ** (-two_i / d_head)  # (L, K/2)
+        if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 1:
+            raise ValueError(f"base must be a number > 1, got {base!r}")
+        self.d_head, self.max_len, self.base, self.layout = d_head, max_len, float(base), layout
+        two_i = torch.arange(0, d_head, 2, dtype=torch.float64)  # (d_k/2,)
+        angle = torch.arange(max_len, dtype=torch.float64)[:, None] * base ** (-two_i / d_head)  # (L, d_k/2)
         self.register_buffer("cos", torch.cos(angle).float(), persistent=False)
         self.register_buffer("sin", torch.sin(angle).float(), persistent=False)
 
     def rotate(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """Rotate (..., T, K) vectors sitting at positions offset .. offset + T - 1."""
+        """Rotate (..., T, d_k) vectors sitting at positions offset .. offset + T - 1."""
         check_tensor("x", x, ndim_min=2)
-        if x.shape[-1] != self.d_head:
-            raise ValueError(f"x must have d_head={self.d_head} features, got shape {tuple(x.shape)}")
+        check_features("x", x, self.d_head, what="d_head")
         T = x.shape[-2]
         _check_length(T, offset, self.max_len)
-        cos = self.cos[offset : offset + T].to(x.dtype)  # (T, K/2)
+        cos = self.cos[offset : offset + T].to(x.dtype)  # (T, d_k/2)
         sin = self.sin[offset : offset + T].to(x.dtype)
-        even, odd = x[..., 0::2], x[..., 1::2]  # (..., T, K/2) each
-        rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., T, K/2, 2)
-        return rotated.flatten(-2)  # (..., T, K/2, 2) -> (..., T, K), pairs back in place
+        if self.layout == "half":
+            first, second = x.chunk(2, dim=-1)  # (..., T, d_k/2) each: pair i = (i, i + d_k/2)
+            return torch.cat([first * cos - second * sin, first * sin + second * cos], dim=-1)  # (..., T, d_k)
+        even, odd = x[..., 0::2], x[..., 1::2]  # (..., T, d_k/2) each: pair i = (2i, 2i+1)
+        rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., T, d_k/2, 2)
+        return rotated.flatten(-2)  # (..., T, d_k/2, 2) -> (..., T, d_k), pairs back in place
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rotate queries (..., T, K) and keys (..., T, K) that start at position ``offset``."""
+        """Rotate queries (..., T, d_k) and keys (..., T, d_k) that start at position ``offset``.
+
+        With grouped-query attention q has H heads and k has H_kv: each is rotated on its own.
+        """
         return self.rotate(q, offset), self.rotate(k, offset)
+
+    def extra_repr(self) -> str:
+        return f"d_head={self.d_head}, max_len={self.max_len}, base={self.base:g}, layout={self.layout!r}"
+
+
+def interleaved_to_half(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """Permute the rows of a W_q or W_k (n_heads * d_k, D) from the interleaved to the half layout.
+
+    Within each head, output row 2i goes to row i and row 2i+1 to row i + d_k/2, so that
+    ``RotaryEmbedding(layout="half")`` with the result computes what ``layout="interleaved"``
+    computes with ``weight``. (Biases, shape (n_heads * d_k,), permute the same way.)
+    """
+    rows = weight.shape[0]
+    check_divisible("rows", rows, "n_heads", n_heads)
+    d_k = rows // n_heads
+    w = weight.reshape(n_heads, d_k // 2, 2, *weight.shape[1:])  # (H * d_k, ...) -> (H, d_k/2, 2, ...)
+    return w.transpose(1, 2).reshape(weight.shape)  # (H, 2, d_k/2, ...) -> (H * d_k, ...)
+
+
+def half_to_interleaved(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """The inverse of :func:`interleaved_to_half` (what llama.cpp does when it converts)."""
+    rows = weight.shape[0]
+    check_divisible("rows", rows, "n_heads", n_heads)
+    d_k = rows // n_heads
+    w = weight.reshape(n_heads, 2, d_k // 2, *weight.shape[1:])  # (H * d_k, ...) -> (H, 2, d_k/2, ...)
+    return w.transpose(1, 2).reshape(weight.shape)  # (H, d_k/2, 2, ...) -> (H * d_k, ...)
