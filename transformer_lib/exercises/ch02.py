@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import torch
 
-from . import feedback
+from . import check_function, feedback, needs_answer
 
-__all__ = ["EXERCISE_1_WEIGHTS", "EXERCISE_2_QUERY", "EXERCISE_2_KEYS", "check_exercise_1", "check_exercise_2"]
+__all__ = [
+    "EXERCISE_1_WEIGHTS", "EXERCISE_2_QUERY", "EXERCISE_2_KEYS",
+    "check_exercise_1", "check_exercise_2", "check_exercise_3",
+]
 
 #: Exercise 1: the weights that 汉堡 gives to 今天, 晚上, 吃, 汉堡.
 EXERCISE_1_WEIGHTS = (0.1, 0.2, 0.3, 0.4)
@@ -15,8 +18,7 @@ EXERCISE_2_KEYS = ((2.0, 0.0), (0.0, 3.0), (-1.0, 0.0))
 
 
 def _as_vector(answer, size: int, what: str):
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return None
     try:
         t = torch.as_tensor(answer, dtype=torch.float64).flatten()
@@ -69,3 +71,28 @@ def check_exercise_2(answer) -> bool:
     if torch.allclose(t, scores / scores.sum(), atol=1e-3):
         return feedback(False, "", "Dividing by the sum is not softmax; exponentiate each score first.")
     return feedback(False, "", "Compute the three dot products q·k (the second key is orthogonal to q), then softmax them.")
+
+
+def _library_simple_attention(X: torch.Tensor) -> torch.Tensor:
+    """softmax(X X^T) X computed by the library's attention (its 1/sqrt(d_k) undone)."""
+    from ..attention import scaled_dot_product_attention
+
+    d = X.shape[-1]
+    return scaled_dot_product_attention(X, X * d ** 0.5, X)[0]
+
+
+def _simple_attention_inputs(generator: torch.Generator):
+    T = int(torch.randint(2, 7, (1,), generator=generator))
+    D = int(torch.randint(2, 6, (1,), generator=generator))
+    return (torch.randn(T, D, generator=generator),)
+
+
+def check_exercise_3(simple_attention) -> bool:
+    """``simple_attention(X)``: softmax of the dot products X X^T, row by row, times X."""
+    return check_function(
+        simple_attention, _library_simple_attention, _simple_attention_inputs,
+        success="Your function gives the library's attention on random sentences: scores "
+                "X @ X.T, a softmax in every row, then weights @ X.",
+        hint="Score every pair with X @ X.T (shape (T, T)), softmax each row (dim=-1), "
+             "then mix the rows of X with weights @ X.",
+    )
