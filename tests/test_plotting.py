@@ -1,4 +1,6 @@
 """Tests of the book's figure style (transformer_lib.plotting)."""
+import base64
+import io
 import warnings
 
 import matplotlib
@@ -84,3 +86,79 @@ def test_pipeline_diagram_draws_boxes_notes_and_bracket():
     with pytest.raises(ValueError, match="repeat"):
         plotting.pipeline_diagram([("a", "")], repeat=(0, 3, "x"))
     plt.close("all")
+
+
+# --- pixel density, text size, PNG size --------------------------------------------------
+
+
+def _heatmap_figure():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    w = torch.softmax(torch.randn(6, 6, generator=torch.Generator().manual_seed(1)), dim=-1)
+    plotting.attention_heatmap(w, list("abcdef"), ax=ax)
+    return fig
+
+
+def test_style_has_no_text_under_the_minimum():
+    rc = matplotlib.rcParams
+    for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+                "legend.fontsize", "legend.title_fontsize", "figure.titlesize"):
+        size = matplotlib.font_manager.FontProperties(size=rc[key]).get_size_in_points()
+        assert size >= plotting.MIN_FONT_PT, (key, size)
+
+
+def test_small_text_is_raised_to_the_minimum():
+    fig, ax = plt.subplots()
+    ax.set_title("tiny", fontsize=5)
+    ax.text(0, 0, "label", fontsize=6)
+    ax.tick_params(labelsize=4)
+    plotting.figure_to_png(fig, close=False)
+    texts = fig.findobj(matplotlib.text.Text)
+    assert min(t.get_fontsize() for t in texts if t.get_text()) >= plotting.MIN_FONT_PT
+    assert ax.title.get_fontsize() == plotting.MIN_FONT_PT
+    plt.close(fig)
+
+
+def test_density_multiplies_pixels_at_the_same_displayed_size():
+    one = plotting.figure_to_png(_heatmap_figure(), density=1)
+    two = plotting.figure_to_png(_heatmap_figure(), density=2)
+    (w1, h1), (w2, h2) = plotting.png_size(one), plotting.png_size(two)
+    assert abs(w2 / w1 - 2) < 0.02 and abs(h2 / h1 - 2) < 0.02
+    assert w1 == pytest.approx(4 * 72, rel=0.25)  # about the figure's width at 72 px per inch
+
+
+def test_256_colours_cut_the_size_and_lose_nothing_visible():
+    from PIL import Image
+
+    fig = _heatmap_figure()
+    full = plotting.figure_to_png(fig, density=1.5, close=False)
+    small = plotting.figure_to_png(fig, density=1.5, colors=256)
+    a, b = Image.open(io.BytesIO(full)), Image.open(io.BytesIO(small))
+    assert a.mode == "RGB" and b.mode == "P"  # opaque: no alpha channel; indexed
+    assert len(small) < 0.6 * len(full)
+    if a.size == b.size:  # two renders of one figure normally agree pixel for pixel
+        diff = np.abs(np.asarray(a, dtype=int) - np.asarray(b.convert("RGB"), dtype=int))
+        assert diff.max() <= 16
+
+
+def test_inline_formatter_gives_dense_png_with_displayed_size():
+    fig = _heatmap_figure()
+    data, metadata = plotting._inline_png(fig)
+    w, _ = plotting.png_size(base64.b64decode(data))
+    assert w / metadata["width"] == pytest.approx(plotting.STATIC_DENSITY, abs=0.02)
+    assert plotting._inline_png(plt.figure()) is None  # an empty figure shows nothing
+    plt.close("all")
+
+
+def test_notebook_figures_are_dense(tmp_path):
+    """In a real kernel, importing the module makes plt.show() output 2x PNGs with width metadata."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport transformer_lib.plotting"),
+        nbformat.v4.new_code_cell("plt.plot([1, 2, 3])\nplt.title('line', fontsize=6)\nplt.show()"),
+    ])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (out,) = nb.cells[1].outputs
+    w, _ = plotting.png_size(base64.b64decode(out["data"]["image/png"]))
+    shown = out["metadata"]["image/png"]["width"]
+    assert w / shown >= 1.9, (w, shown)

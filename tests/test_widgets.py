@@ -85,7 +85,9 @@ def test_dict_values_show_labels_and_pass_values():
 
 
 def test_alt_text_describes_each_picture():
-    leaves_of = lambda box: [leaf.value for leaf in leaves(stacks_of(box)[0])]  # noqa: E731
+    def leaves_of(box):
+        return [leaf.value for leaf in leaves(stacks_of(box)[0])]
+
     # Without alt: the slider values.
     assert 'alt="n: 1"' in leaves_of(explorer(draw, n=[1]))[0]
     # One text for every picture, followed by the values.
@@ -149,3 +151,18 @@ def test_figures_are_closed():
     before = len(plt.get_fignums())
     explorer(draw, a=[1, 2, 3])
     assert len(plt.get_fignums()) == before
+
+
+def test_pictures_are_dense_indexed_pngs_shown_at_their_displayed_size():
+    import base64
+
+    from transformer_lib.plotting import EXPLORER_DENSITY, png_size
+
+    (value,) = [leaf.value for leaf in leaves(stacks_of(explorer(draw, n=[1]))[0])]
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", value).group(1)
+    png = base64.b64decode(data)
+    width, height = png_size(png)
+    shown = int(re.search(r' width="(\d+)"', value).group(1))
+    assert width / shown == pytest.approx(EXPLORER_DENSITY, abs=0.02)
+    assert int(re.search(r' height="(\d+)"', value).group(1)) == round(height / EXPLORER_DENSITY)
+    assert png[25] == 3  # PNG colour type 3: indexed (256 colours)

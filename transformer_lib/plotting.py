@@ -12,15 +12,25 @@ looks the same in every chapter:
 * Chinese labels render: importing this module registers the CJK font
   "Noto Sans CJK SC" that the pip package ``mplfonts`` ships, as a fallback
   after matplotlib's default font (no ``mplfonts init`` needed, nothing is
-  written into matplotlib's installation).
+  written into matplotlib's installation);
+* sharp on high-density screens: in IPython/Jupyter, importing this module
+  makes figures display as PNGs with :data:`STATIC_DENSITY` (2) pixels per
+  displayed pixel, at the same displayed size as before (72 px per inch; the
+  output's ``width``/``height`` metadata hold the displayed size). Explorer
+  pictures (:mod:`transformer_lib.widgets`) use :data:`EXPLORER_DENSITY`;
+* readable: no text smaller than :data:`MIN_FONT_PT` points; text set
+  smaller is raised to it when a figure is rendered.
 
 Dimension legend (as in the rest of the library): T query length, S key
 length, H heads, L layers.
 """
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import os
+import struct
 from typing import Sequence
 
 import matplotlib
@@ -43,7 +53,14 @@ __all__ = [
     "attention_grid",
     "matrix_heatmap",
     "figure_to_png",
+    "png_size",
+    "raise_small_text",
+    "use_dense_inline_figures",
     "pipeline_diagram",
+    "DISPLAY_DPI",
+    "STATIC_DENSITY",
+    "EXPLORER_DENSITY",
+    "MIN_FONT_PT",
 ]
 
 #: Colormap for attention weights (probabilities, always shown on 0..1).
@@ -56,6 +73,15 @@ SEQUENTIAL_CMAP = "Blues"
 CJK_FONT = "Noto Sans CJK SC"
 #: Default figure size in inches: small figures keep notebooks small.
 FIGSIZE = (6.0, 4.0)
+
+#: Displayed size: 72 CSS pixels per inch of figure (a 6 x 4 in figure shows 432 x 288 px).
+DISPLAY_DPI = 72
+#: Pixels per displayed pixel of the figures shown in a notebook and in the book ("retina").
+STATIC_DENSITY = 2.0
+#: Pixels per displayed pixel of explorer pictures (many per explorer: a little less).
+EXPLORER_DENSITY = 1.5
+#: Smallest text size in any figure, in points (at 72 px per inch, 1 pt is 1 CSS px).
+MIN_FONT_PT = 8.0
 
 _CJK_FILE = "NotoSansCJKsc-Regular.otf"
 
@@ -91,14 +117,18 @@ def use_book_style() -> None:
     matplotlib.rcParams.update(
         {
             "figure.figsize": FIGSIZE,
-            "figure.dpi": 72,
-            "savefig.dpi": 72,
+            "figure.dpi": DISPLAY_DPI,
+            "savefig.dpi": DISPLAY_DPI * STATIC_DENSITY,
             "savefig.bbox": "tight",
+            # Every text size at or above MIN_FONT_PT (8 pt).
+            "font.size": 10,
             "axes.titlesize": 11,
             "axes.labelsize": 10,
             "xtick.labelsize": 9,
             "ytick.labelsize": 9,
             "legend.fontsize": 9,
+            "legend.title_fontsize": 9,
+            "figure.titlesize": 12,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "image.cmap": ATTENTION_CMAP,
@@ -406,17 +436,120 @@ def pipeline_diagram(
     return ax
 
 
-def figure_to_png(fig, dpi: int = 72, close: bool = True, tight: bool = True) -> bytes:
+def raise_small_text(fig, minimum: float = MIN_FONT_PT) -> int:
+    """Raise every text of ``fig`` smaller than ``minimum`` points to ``minimum``.
+
+    Called on every figure the book renders (inline figures and explorer
+    pictures), so that no label is too small to read. Returns how many texts
+    were raised: a figure that needed it may need more room for its labels.
+    """
+    raised = 0
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_fontsize() < minimum:
+            text.set_fontsize(minimum)
+            raised += 1
+    return raised
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of PNG bytes, read from the header."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not PNG data")
+    return struct.unpack(">II", png[16:24])
+
+
+def figure_to_png(
+    fig,
+    dpi: float = DISPLAY_DPI,
+    close: bool = True,
+    tight: bool = True,
+    *,
+    density: float = 1.0,
+    colors: int | None = None,
+) -> bytes:
     """Render a matplotlib figure to PNG bytes (no timestamp: same figure, same bytes).
 
-    ``tight=True`` crops the margins (it costs a second layout pass); use
-    ``tight=False`` for figures made with ``layout="constrained"``.
+    Args:
+        fig: the figure.
+        dpi: the *displayed* resolution: pixels per inch of figure on the page.
+        close: close the figure afterwards.
+        tight: crop the margins (it costs a second layout pass); ``False``
+            for figures made with ``layout="constrained"``.
+        density: pixels per displayed pixel: the PNG is rendered at
+            ``dpi * density`` (2 for sharp pictures on high-density screens;
+            show it at ``png_size(...) / density``).
+        colors: reduce the picture to at most this many colours (256: an
+            indexed PNG about a third the size; heatmaps and line plots lose
+            nothing visible). ``None`` keeps every colour (lossless).
+
+    Text smaller than :data:`MIN_FONT_PT` is raised to it first
+    (:func:`raise_small_text`). The PNG is compressed losslessly as far as
+    it goes (no alpha channel when the picture is opaque, best zlib level)
+    and its pHYs chunk records ``dpi * density``.
     """
+    from PIL import Image  # matplotlib depends on Pillow
+
+    raise_small_text(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None, metadata={"Software": None})
+    fig.savefig(
+        buf, format="png", dpi=dpi * density, bbox_inches="tight" if tight else None,
+        metadata={"Software": None},
+    )
     if close:
         plt.close(fig)
-    return buf.getvalue()
+    buf.seek(0)
+    img = Image.open(buf)
+    img.load()
+    if img.mode == "RGBA" and img.getextrema()[3][0] == 255:
+        img = img.convert("RGB")  # opaque: the alpha channel carries nothing
+    if colors is not None:
+        if img.mode == "RGBA":
+            img = img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        else:
+            img = img.convert("RGB").quantize(
+                colors=colors, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
+            )
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True, dpi=(dpi * density, dpi * density))
+    return out.getvalue()
+
+
+def _inline_png(fig):
+    """IPython formatter for figures: a dense PNG plus its displayed size as metadata."""
+    if not fig.axes and not fig.lines and not fig.texts and not fig.images:
+        return None  # an empty figure shows nothing (as IPython's own formatter)
+    png = figure_to_png(fig, dpi=DISPLAY_DPI, close=False, density=STATIC_DENSITY)
+    width, height = png_size(png)
+    metadata = {"width": round(width / STATIC_DENSITY), "height": round(height / STATIC_DENSITY)}
+    return base64.b64encode(png).decode("ascii"), metadata
+
+
+def use_dense_inline_figures() -> bool:
+    """In IPython/Jupyter, show figures as :data:`STATIC_DENSITY` x dense PNGs.
+
+    The displayed size stays 72 px per inch (the output's metadata carry it;
+    Jupyter and the book's HTML use it). Called on import; returns False
+    outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    # Load the inline backend now: on loading it installs IPython's own PNG
+    # formatter, which would otherwise replace this one later.
+    with contextlib.suppress(Exception):  # no usable backend: Agg still renders
+        plt._get_backend_mod()
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/svg+xml", "image/jpeg", "application/pdf"):
+        formatters[mime].pop(Figure, None)
+    formatters["image/png"].for_type(Figure, _inline_png)
+    return True
 
 
 use_book_style()
+use_dense_inline_figures()

@@ -28,14 +28,18 @@ from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 
-from .plotting import figure_to_png
+from .plotting import DISPLAY_DPI, EXPLORER_DENSITY, figure_to_png, png_size
 
-__all__ = ["explorer", "slider_options", "MAX_IMAGES", "MAX_BYTES"]
+__all__ = ["explorer", "slider_options", "MAX_IMAGES", "MAX_BYTES", "COLORS"]
 
 #: Largest number of pictures one explorer may hold (they all go into the notebook).
 MAX_IMAGES = 64
-#: Largest total size of one explorer's PNGs, in bytes (notebooks stay well under 5 MB).
-MAX_BYTES = 2_500_000
+#: Largest total size of one explorer's PNGs, in bytes. Stored base64-encoded (4/3 of
+#: this) in the notebook and its page, each of which must stay under 4 MB per chapter.
+MAX_BYTES = 2_000_000
+#: Colours per explorer picture: 256-colour (indexed) PNGs are about a third the size
+#: of full-colour ones, with no visible difference on heatmaps and plots.
+COLORS = 256
 #: CSS class on the explorer's outer box; the book's browser test finds explorers by it.
 EXPLORER_CLASS = "tl-explorer"
 
@@ -83,7 +87,8 @@ def _alt_text(alt, kwargs: dict, values: str) -> str:
 def explorer(
     draw: Callable[..., Any],
     *,
-    dpi: int = 72,
+    dpi: float = DISPLAY_DPI,
+    density: float = EXPLORER_DENSITY,
     max_images: int = MAX_IMAGES,
     max_bytes: int = MAX_BYTES,
     title: str | None = None,
@@ -97,7 +102,12 @@ def explorer(
         draw: a function called as ``draw(**{name: value, ...})`` once for every
             combination of slider values; it returns a matplotlib ``Figure``
             (which is saved to PNG and closed).
-        dpi: resolution of the saved pictures (72 keeps notebooks small).
+        dpi: displayed size: CSS pixels per inch of figure (72: a 5 x 3.5 in
+            figure shows 360 x 252 px).
+        density: pixels per displayed pixel (1.5: sharp on high-density
+            screens; each picture is rendered at ``dpi * density`` and its
+            ``<img>`` carries the displayed ``width``). Pictures are stored as
+            256-colour PNGs (:data:`COLORS`).
         max_images: refuse grids with more pictures than this.
         max_bytes: refuse explorers whose PNGs add up to more than this.
         title: optional text shown above the sliders.
@@ -170,17 +180,19 @@ def explorer(
                 f"draw({values}) returned {type(fig).__name__}; it must return a matplotlib Figure"
             )
         text = _alt_text(alt, kwargs, values)
-        png = figure_to_png(fig, dpi=dpi, tight=tight)
+        png = figure_to_png(fig, dpi=dpi, tight=tight, density=density, colors=COLORS)
+        width, height = png_size(png)
         total += len(png)
         if total > max_bytes:
             raise ValueError(
                 f"explorer pictures exceed max_bytes={max_bytes} after {len(pictures) + 1} of "
-                f"{n_images}; use smaller figures, a lower dpi or fewer slider values"
+                f"{n_images}; use smaller figures or fewer slider values"
             )
         data = base64.b64encode(png).decode("ascii")
         pictures[index] = (
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(text)}" '
             f'title="{html.escape(values)}" data-values="{html.escape(values)}" '
+            f'width="{round(width / density)}" height="{round(height / density)}" '
             f'class="tl-explorer-image" style="max-width:100%;height:auto">'
         )
 
