@@ -21,12 +21,14 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 from transformer_lib import generate  # noqa: E402
 from transformer_lib.pretrained import (  # noqa: E402
     BertEncoder,
+    CheckpointError,
     embed_sentences,
     load_bert,
     load_gpt2,
     load_tokenizer,
     mean_pool,
     minilm_path,
+    read_config,
     read_weights,
 )
 
@@ -191,6 +193,20 @@ def test_mean_pool_ignores_padding():
     hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])  # (1, 3, 2), last token is padding
     pooled = mean_pool(hidden, torch.tensor([[1, 1, 0]]))
     assert torch.equal(pooled, torch.tensor([[2.0, 3.0]]))
+    assert torch.equal(mean_pool(hidden, torch.tensor([[True, True, False]])), pooled)
+
+
+def test_mean_pool_is_the_one_used_by_the_classifier_and_sentence_embeddings():
+    import transformer_lib.pooling as pooling
+    import transformer_lib.pretrained.bert as bert
+
+    assert bert.mean_pool is pooling.mean_pool is mean_pool
+    hidden = torch.randn(2, 3, 4)
+    pooled = mean_pool(hidden, torch.tensor([[0, 0, 0], [1, 0, 1]]))
+    assert torch.equal(pooled[0], torch.zeros(4))  # no real token: zeros, never NaN
+    assert torch.allclose(pooled[1], (hidden[1, 0] + hidden[1, 2]) / 2)
+    with pytest.raises(ValueError, match="keep must have the \\(B, T\\) shape of hidden"):
+        mean_pool(hidden, torch.ones(2, 4))
 
 
 def test_bert_bad_inputs(minilm):
@@ -206,6 +222,22 @@ def test_bert_bad_inputs(minilm):
         tokenizer([])
     with pytest.raises(ValueError, match="sentences is empty"):
         embed_sentences(model, tokenizer, [])
+    with pytest.raises(ValueError, match="token_type_ids contains id 2, outside"):
+        model(ids, token_type_ids=torch.full_like(ids, 2))
+
+
+def test_bert_encoder_runs_the_library_encoder(minilm):
+    """BertEncoder = BERT's embeddings + transformer_lib.Encoder: no second copy of the layer loop."""
+    from transformer_lib import Encoder
+
+    model, tokenizer = minilm
+    assert isinstance(model.encoder, Encoder)
+    assert model.layers is model.encoder.layers
+    batch = tokenizer(SENTENCES[:2])
+    with torch.no_grad():
+        by_hand = model.encoder(model.embed(batch["input_ids"], batch["token_type_ids"]),
+                                mask=batch["attention_mask"].bool()[:, None, None, :])
+        assert torch.equal(model(**batch), by_hand)
 
 
 # --------------------------------------------------------------------------- bad paths
@@ -232,6 +264,191 @@ def test_bad_paths_give_clear_errors(tmp_path):
     with pytest.raises(TypeError, match="path must be a str or pathlib.Path"):
         load_gpt2(42)
     with pytest.raises(FileNotFoundError, match="no tokenizer.json"):
+        load_tokenizer(tmp_path)
+
+
+# --------------------------------------------------------------------------- broken checkpoint files
+
+TINY_GPT2 = {"model_type": "gpt2", "n_embd": 8, "n_head": 2, "n_layer": 1, "n_positions": 8, "vocab_size": 10}
+
+
+def _tiny_gpt2_tensors(seed=0):
+    """The tensors of a one-layer GPT-2 checkpoint in its own names and layout (Conv1D = (in, out))."""
+    g = torch.Generator().manual_seed(seed)
+    D, F, V, P = 8, 32, 10, 8
+    shapes = {"wte.weight": (V, D), "wpe.weight": (P, D), "ln_f.weight": (D,), "ln_f.bias": (D,),
+              "h.0.ln_1.weight": (D,), "h.0.ln_1.bias": (D,), "h.0.ln_2.weight": (D,), "h.0.ln_2.bias": (D,),
+              "h.0.attn.c_attn.weight": (D, 3 * D), "h.0.attn.c_attn.bias": (3 * D,),
+              "h.0.attn.c_proj.weight": (D, D), "h.0.attn.c_proj.bias": (D,),
+              "h.0.mlp.c_fc.weight": (D, F), "h.0.mlp.c_fc.bias": (F,),
+              "h.0.mlp.c_proj.weight": (F, D), "h.0.mlp.c_proj.bias": (D,)}
+    return {name: torch.randn(shape, generator=g) for name, shape in shapes.items()}
+
+
+def _tiny_gpt2_folder(folder, tensors=None, config=None, fmt="safetensors"):
+    (folder / "config.json").write_text(json.dumps(TINY_GPT2 if config is None else config))
+    tensors = _tiny_gpt2_tensors() if tensors is None else tensors
+    if fmt == "safetensors":
+        from safetensors.torch import save_file
+
+        save_file(tensors, str(folder / "model.safetensors"))
+    else:
+        torch.save(tensors, folder / "pytorch_model.bin")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "bin"])
+def test_tiny_hand_made_gpt2_checkpoint_loads(tmp_path, fmt):
+    model = load_gpt2(_tiny_gpt2_folder(tmp_path, fmt=fmt))
+    tensors = _tiny_gpt2_tensors()
+    assert torch.equal(model.blocks[0].self_attn.w_k.weight, tensors["h.0.attn.c_attn.weight"][:, 8:16].t())
+    assert model(torch.tensor([[1, 2, 3]])).shape == (1, 3, 10)
+
+
+def _saved_bytes(tmp_path, fmt):
+    _tiny_gpt2_folder(tmp_path, fmt=fmt)
+    name = "model.safetensors" if fmt == "safetensors" else "pytorch_model.bin"
+    return tmp_path / name, (tmp_path / name).read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "bin"])
+@pytest.mark.parametrize("damage", ["empty", "truncated", "header only", "garbage"])
+def test_broken_weight_file_names_the_file(tmp_path, fmt, damage):
+    file, good = _saved_bytes(tmp_path, fmt)
+    broken = {"empty": b"", "truncated": good[: len(good) // 2], "header only": good[:8],
+              "garbage": b"this is not a weight file at all\n" * 10}[damage]
+    file.write_bytes(broken)
+    for load in (read_weights, load_gpt2):
+        with pytest.raises(CheckpointError) as error:
+            load(tmp_path)
+        message = str(error.value)
+        assert str(file) in message  # the whole path: which file is broken
+        assert any(word in message for word in ("empty", "truncated", "not a")), message
+        assert "weights_only=False" not in message and "weights_only" not in message
+
+
+def test_pickled_code_in_a_bin_file_is_refused_and_not_run(tmp_path):
+    ran = []
+
+    class RunsCode:
+        def __reduce__(self):
+            return (ran.append, ("code from the checkpoint ran",))
+
+    torch.save({"wte.weight": torch.zeros(2), "payload": RunsCode()}, tmp_path / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match="pytorch_model.bin.*only reads tensors") as error:
+        read_weights(tmp_path)
+    assert ran == []
+    assert "weights_only" not in str(error.value)
+
+
+@pytest.mark.parametrize("content, match", [
+    ([torch.zeros(3)], "expected a dict of name -> tensor.*got a list"),
+    ({"wte.weight": torch.zeros(3), "step": 3}, "entry 'step' is of type int"),
+    ({}, "holds no tensors"),
+])
+def test_bin_file_with_other_content(tmp_path, content, match):
+    torch.save(content, tmp_path / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match=match) as error:
+        read_weights(tmp_path)
+    assert str(tmp_path / "pytorch_model.bin") in str(error.value)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("{not json", "not valid JSON.*line 1, column 2"),
+    ("", "not valid JSON"),
+    ("[1, 2, 3]", "expected a JSON object.*got a list"),
+    ('"gpt2"', "expected a JSON object.*got a str"),
+    ("null", "expected a JSON object.*got a NoneType"),
+])
+def test_bad_config_json_names_the_file(tmp_path, text, match):
+    _tiny_gpt2_folder(tmp_path)
+    (tmp_path / "config.json").write_text(text)
+    for load in (read_config, load_gpt2, load_bert):
+        with pytest.raises(CheckpointError, match=match) as error:
+            load(tmp_path)
+        assert str(tmp_path / "config.json") in str(error.value)
+
+
+def test_config_json_that_is_not_text(tmp_path):
+    _tiny_gpt2_folder(tmp_path)
+    (tmp_path / "config.json").write_bytes(b"\xff\xfe\x00\x01 binary")
+    with pytest.raises(CheckpointError, match="config.json: not a UTF-8 text file"):
+        load_gpt2(tmp_path)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"n_embd": None}, "no field 'n_embd'"),
+    ({"vocab_size": "10"}, "field 'vocab_size' must be a positive integer, got '10'"),
+    ({"n_head": 0}, "field 'n_head' must be a positive integer, got 0"),
+    ({"n_layer": 1.5}, "field 'n_layer' must be a positive integer"),
+    ({"n_head": 3}, "d_model=8 must be divisible by n_heads=3"),
+    ({"layer_norm_epsilon": "tiny"}, "field 'layer_norm_epsilon' must be a positive finite number"),
+    ({"activation_function": ["gelu"]}, "activation_function=\\['gelu'\\] is not supported"),
+    ({"add_cross_attention": "yes"}, "field 'add_cross_attention' must be true or false"),
+])
+def test_bad_gpt2_config_fields_name_file_and_field(tmp_path, change, match):
+    config = {k: v for k, v in {**TINY_GPT2, **change}.items() if v is not None}
+    _tiny_gpt2_folder(tmp_path, config=config)
+    with pytest.raises(CheckpointError, match=match) as error:
+        load_gpt2(tmp_path)
+    assert str(error.value).startswith(str(tmp_path / "config.json") + ": ")
+
+
+def test_missing_config_field_is_a_key_error_too(tmp_path):
+    config = dict(TINY_GPT2)
+    del config["n_positions"]
+    _tiny_gpt2_folder(tmp_path, config=config)
+    with pytest.raises(KeyError) as error:
+        load_gpt2(tmp_path)
+    assert str(error.value) == f"{tmp_path / 'config.json'}: no field 'n_positions', which the model needs"
+    bert_config = {"model_type": "bert", "hidden_size": 8}
+    (tmp_path / "config.json").write_text(json.dumps(bert_config))
+    with pytest.raises(KeyError, match="config.json: no field 'vocab_size'"):
+        load_bert(tmp_path)
+
+
+def test_missing_or_bad_tensors_name_the_weight_file(tmp_path):
+    tensors = _tiny_gpt2_tensors()
+    del tensors["h.0.mlp.c_fc.bias"]
+    _tiny_gpt2_folder(tmp_path, tensors=tensors)
+    weights = str(tmp_path / "model.safetensors")
+    with pytest.raises(KeyError, match="no tensor 'h.0.mlp.c_fc.bias'") as error:
+        load_gpt2(tmp_path)
+    assert str(error.value).startswith(weights)
+
+    tensors = _tiny_gpt2_tensors()
+    tensors["h.0.ln_2.weight"][3] = float("nan")
+    _tiny_gpt2_folder(tmp_path, tensors=tensors)
+    with pytest.raises(CheckpointError, match="blocks.0.norm2.weight holds NaN or infinite values") as error:
+        load_gpt2(tmp_path)
+    assert str(error.value).startswith(weights)
+
+    tensors = _tiny_gpt2_tensors()
+    tensors["wpe.weight"] = torch.zeros(8, 8, dtype=torch.int64)
+    _tiny_gpt2_folder(tmp_path, tensors=tensors)
+    with pytest.raises(CheckpointError, match="pos_emb.embedding.weight has dtype torch.int64"):
+        load_gpt2(tmp_path)
+
+    tensors = _tiny_gpt2_tensors()
+    tensors["wpe.weight"] = torch.zeros(4, 8)
+    _tiny_gpt2_folder(tmp_path, tensors=tensors)
+    with pytest.raises(CheckpointError, match="does config.json belong to these weights"):
+        load_gpt2(tmp_path)
+
+
+def test_half_precision_checkpoint_loads_as_float32(tmp_path):
+    tensors = {name: t.half() for name, t in _tiny_gpt2_tensors().items()}
+    model = load_gpt2(_tiny_gpt2_folder(tmp_path, tensors=tensors))
+    assert model.tok_emb.embedding.weight.dtype == torch.float32
+    assert torch.equal(model.tok_emb.embedding.weight, tensors["wte.weight"].float())
+
+
+def test_bad_tokenizer_files_name_the_file(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("not a tokenizer")
+    with pytest.raises(CheckpointError, match="tokenizer.json: not a readable tokenizer.json"):
+        load_tokenizer(tmp_path)
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": "long"}))
+    with pytest.raises(CheckpointError, match="sentence_bert_config.json: field 'max_seq_length'"):
         load_tokenizer(tmp_path)
 
 

@@ -12,29 +12,43 @@ Legend: B batch, T tokens, D d_model, H heads, d_ff feed-forward width, V vocabu
 
 How a BERT checkpoint's names map onto the library's (one encoder layer ``i``)::
 
-    encoder.layer.i.attention.self.query    -> layers[i].self_attn.w_q
-    encoder.layer.i.attention.self.key      -> layers[i].self_attn.w_k
-    encoder.layer.i.attention.self.value    -> layers[i].self_attn.w_v
-    encoder.layer.i.attention.output.dense  -> layers[i].self_attn.w_o
-    encoder.layer.i.attention.output.LayerNorm -> layers[i].norm1   (after attention + residual)
-    encoder.layer.i.intermediate.dense      -> layers[i].ffn.linear1 (D -> d_ff)
-    encoder.layer.i.output.dense            -> layers[i].ffn.linear2 (d_ff -> D)
-    encoder.layer.i.output.LayerNorm        -> layers[i].norm2   (after FFN + residual)
+    encoder.layer.i.attention.self.query    -> encoder.layers[i].self_attn.w_q
+    encoder.layer.i.attention.self.key      -> encoder.layers[i].self_attn.w_k
+    encoder.layer.i.attention.self.value    -> encoder.layers[i].self_attn.w_v
+    encoder.layer.i.attention.output.dense  -> encoder.layers[i].self_attn.w_o
+    encoder.layer.i.attention.output.LayerNorm -> encoder.layers[i].norm1   (after attention + residual)
+    encoder.layer.i.intermediate.dense      -> encoder.layers[i].ffn.linear1 (D -> d_ff)
+    encoder.layer.i.output.dense            -> encoder.layers[i].ffn.linear2 (d_ff -> D)
+    encoder.layer.i.output.LayerNorm        -> encoder.layers[i].norm2   (after FFN + residual)
 """
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .._checks import check_token_ids
 from ..config import TransformerConfig
 from ..embeddings import TokenEmbedding
-from ..layers import EncoderLayer
 from ..masks import token_padding_mask
+from ..models import Encoder
+from ..pooling import mean_pool
 from ..positional import LearnedPositionalEmbedding
-from .checkpoint import checkpoint_folder, copy_weights, hf_activation, read_config, read_weights, strip_prefix, take
+from .checkpoint import (
+    CheckpointError,
+    checkpoint_folder,
+    config_field,
+    copy_weights,
+    hf_activation,
+    read_config,
+    read_weights,
+    strip_prefix,
+    take,
+    weights_file,
+)
 from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
 
 __all__ = ["minilm_path", "BertEncoder", "BERT_LAYER_NAMES", "load_bert", "mean_pool", "embed_sentences"]
@@ -63,11 +77,12 @@ def minilm_path() -> Path:
 
 
 class BertEncoder(nn.Module):
-    """A BERT-family encoder made of the library's parts.
+    """A BERT-family encoder: BERT's embeddings in front of the library's :class:`~transformer_lib.models.Encoder`.
 
-    embeddings: token + learned position + token type, then LayerNorm
-    layers:     ``n_layers`` post-norm :class:`EncoderLayer` (attention, add & norm,
-                FFN, add & norm), GELU in the feed-forward layer
+    embeddings: token + learned position + token type, then LayerNorm (:meth:`embed`)
+    encoder:    the library's ``Encoder`` run on those vectors: dropout, then N
+                post-norm :class:`EncoderLayer` (attention, add & norm, FFN, add & norm),
+                GELU in the feed-forward layer
     output:     the last hidden states (no pooler: sentence embeddings average them)
 
     Args:
@@ -75,6 +90,12 @@ class BertEncoder(nn.Module):
             post-norm), ``activation`` defaults to "gelu", and ``layer_norm_eps`` is
             used by every LayerNorm (BERT: 1e-12).
         type_vocab_size: number of segment ids ("sentence A / sentence B").
+
+    Attributes:
+        tok_emb, pos_emb, type_emb, emb_norm: the embedding tables and their LayerNorm.
+        encoder: the :class:`~transformer_lib.models.Encoder` (``vocab_size=0``: it
+            takes the (B, T, D) vectors from :meth:`embed`; positions are already in them).
+        layers: ``encoder.layers``, the N encoder layers.
     """
 
     def __init__(self, config: TransformerConfig, type_vocab_size: int = 2):
@@ -87,31 +108,27 @@ class BertEncoder(nn.Module):
         if isinstance(type_vocab_size, bool) or not isinstance(type_vocab_size, int) or type_vocab_size <= 0:
             raise ValueError(f"type_vocab_size must be a positive int, got {type_vocab_size!r}")
         self.config = config
+        self.type_vocab_size = type_vocab_size
         self.tok_emb = TokenEmbedding(config.vocab_size, config.d_model, scale=False)
         self.pos_emb = LearnedPositionalEmbedding(config.max_len, config.d_model)
         self.type_emb = nn.Embedding(type_vocab_size, config.d_model)
         self.emb_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
-        self.emb_dropout = nn.Dropout(config.dropout)
-        self.layers = nn.ModuleList(
-            EncoderLayer(
-                config.d_model,
-                config.n_heads,
-                config.d_ff,
-                dropout=config.dropout,
-                activation=config.activation,
-                norm_first=False,
-                layer_norm_eps=config.layer_norm_eps,
-            )
-            for _ in range(config.n_layers)
-        )
+        # positional="none": the positions were added by embed(); the Encoder adds none of its own
+        self.encoder = Encoder(replace(config, positional="none", pad_id=None), vocab_size=0)
+
+    @property
+    def layers(self) -> nn.ModuleList:
+        """The N encoder layers (``self.encoder.layers``)."""
+        return self.encoder.layers
 
     def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T) ids -> (B, T, D): LayerNorm(token + position + token type)."""
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
+        check_token_ids("token_type_ids", token_type_ids, self.type_vocab_size)
         x = self.tok_emb(input_ids) + self.type_emb(token_type_ids)  # (B, T, D)
         x = self.pos_emb(x)  # adds the learned position vectors 0..T-1
-        return self.emb_dropout(self.emb_norm(x))
+        return self.emb_norm(x)
 
     def forward(
         self,
@@ -131,7 +148,7 @@ class BertEncoder(nn.Module):
 
         Returns:
             hidden states (B, T, D), or ``(hidden, weights)`` with ``weights`` a list
-            of ``n_layers`` tensors (B, H, T, T).
+            of N tensors (B, H, T, T).
         """
         if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
             shape = tuple(input_ids.shape) if isinstance(input_ids, torch.Tensor) else type(input_ids).__name__
@@ -145,16 +162,8 @@ class BertEncoder(nn.Module):
         # [book: bert-forward]
         mask = None
         if attention_mask is not None:
-            mask = token_padding_mask(attention_mask.long(), pad_id=0)  # (B, T) -> (B, 1, 1, T)
-        x = self.embed(input_ids, token_type_ids)  # (B, T, D)
-        all_weights = []
-        for layer in self.layers:
-            if return_weights:
-                x, weights = layer(x, mask=mask, return_weights=True)  # weights (B, H, T, T)
-                all_weights.append(weights)
-            else:
-                x = layer(x, mask=mask)
-        return (x, all_weights) if return_weights else x
+            mask = token_padding_mask(attention_mask, pad_id=0)  # (B, T) -> (B, 1, 1, T), True on real tokens
+        return self.encoder(self.embed(input_ids, token_type_ids), mask=mask, return_weights=return_weights)
         # [/book: bert-forward]
 
 
@@ -171,36 +180,36 @@ BERT_LAYER_NAMES = {
 }
 
 
-def _bert_config(config: dict, source: str) -> tuple[TransformerConfig, int]:
-    """Hugging Face BERT config.json -> (TransformerConfig, type_vocab_size)."""
+def _bert_config(config: dict, file) -> tuple[TransformerConfig, int]:
+    """Hugging Face BERT config.json -> (TransformerConfig, type_vocab_size); errors name ``file``."""
     if config.get("model_type", "bert") != "bert":
-        raise ValueError(
-            f"{source}: model_type={config.get('model_type')!r}; load_bert reads BERT checkpoints "
+        raise CheckpointError(
+            f"{file}: model_type={config.get('model_type')!r}; load_bert reads BERT checkpoints "
             "(model_type 'bert'); use load_gpt2 for GPT-2"
         )
     if config.get("position_embedding_type", "absolute") != "absolute":
-        raise ValueError(
-            f"{source}: position_embedding_type={config['position_embedding_type']!r} is not "
+        raise CheckpointError(
+            f"{file}: position_embedding_type={config['position_embedding_type']!r} is not "
             "supported; only learned absolute positions ('absolute')"
         )
+    sizes = {ours: config_field(config, theirs, file) for ours, theirs in (
+        ("vocab_size", "vocab_size"), ("d_model", "hidden_size"), ("n_heads", "num_attention_heads"),
+        ("n_layers", "num_hidden_layers"), ("d_ff", "intermediate_size"), ("max_len", "max_position_embeddings"),
+    )}
+    activation = hf_activation(config, "hidden_act", file)
+    layer_norm_eps = config_field(config, "layer_norm_eps", file, float, default=1e-12)
+    type_vocab_size = config_field(config, "type_vocab_size", file, default=2)
     try:
-        return (
-            TransformerConfig(
-                vocab_size=config["vocab_size"],
-                d_model=config["hidden_size"],
-                n_heads=config["num_attention_heads"],
-                n_layers=config["num_hidden_layers"],
-                d_ff=config["intermediate_size"],
-                max_len=config["max_position_embeddings"],
-                dropout=0.0,  # loaded for inference; set model.train() and your own dropout to fine-tune
-                activation=hf_activation(config, "hidden_act", source),
-                norm_first=False,
-                layer_norm_eps=config.get("layer_norm_eps", 1e-12),
-            ),
-            config.get("type_vocab_size", 2),
+        transformer_config = TransformerConfig(
+            **sizes,
+            dropout=0.0,  # loaded for inference; set model.train() and your own dropout to fine-tune
+            activation=activation,
+            norm_first=False,
+            layer_norm_eps=layer_norm_eps,
         )
-    except KeyError as missing:
-        raise KeyError(f"{source}: config.json lacks the BERT field {missing}") from None
+    except (TypeError, ValueError) as error:  # sizes that do not fit together, e.g. d_model % n_heads
+        raise CheckpointError(f"{file}: {error}") from None
+    return transformer_config, type_vocab_size
 
 
 def _bert_assignments(weights: dict[str, torch.Tensor], n_layers: int, source: str) -> dict[str, torch.Tensor]:
@@ -220,7 +229,7 @@ def _bert_assignments(weights: dict[str, torch.Tensor], n_layers: int, source: s
         for ours, theirs in BERT_LAYER_NAMES.items():
             for kind in ("weight", "bias"):
                 # nn.Linear and BERT both store weights as (out_features, in_features): no transpose
-                out[f"layers.{i}.{ours}.{kind}"] = take(weights, f"encoder.layer.{i}.{theirs}.{kind}", source)
+                out[f"encoder.layers.{i}.{ours}.{kind}"] = take(weights, f"encoder.layer.{i}.{theirs}.{kind}", source)
     return out
 
 
@@ -236,21 +245,13 @@ def load_bert(path=None) -> tuple[BertEncoder, PretrainedTokenizer]:
         ``model(input_ids, attention_mask=None, token_type_ids=None)`` -> (B, T, D).
     """
     folder = minilm_path() if path is None else checkpoint_folder(path)
-    source = f"load_bert({folder.name!r})"
-    config, type_vocab_size = _bert_config(read_config(folder), source)
+    config, type_vocab_size = _bert_config(read_config(folder), folder / "config.json")
     weights = read_weights(folder)
+    source = str(weights_file(folder))  # every message about a tensor names the weight file
     model = BertEncoder(config, type_vocab_size=type_vocab_size)
     copy_weights(model, _bert_assignments(weights, config.n_layers, source), source)
     model.eval()
     return model, load_tokenizer(folder)
-
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average the hidden states of the real tokens: (B, T, D), (B, T) -> (B, D)."""
-    weights = attention_mask.to(hidden.dtype).unsqueeze(-1)  # (B, T) -> (B, T, 1)
-    summed = (hidden * weights).sum(dim=1)  # (B, D)
-    counts = weights.sum(dim=1).clamp(min=1e-9)  # (B, 1)
-    return summed / counts
 
 
 @torch.no_grad()

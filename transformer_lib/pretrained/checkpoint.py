@@ -14,8 +14,9 @@ the file and what is wrong with it.
 from __future__ import annotations
 
 import json
+import math
 import pickle
-import zipfile
+import re
 from pathlib import Path
 
 import torch
@@ -23,6 +24,9 @@ from torch import nn
 
 __all__ = [
     "CheckpointError",
+    "MissingEntryError",
+    "weights_file",
+    "config_field",
     "WEIGHT_FILES",
     "checkpoint_folder",
     "read_config",
@@ -49,6 +53,17 @@ HF_ACTIVATIONS = {
 
 class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be used (broken, wrong format, wrong content)."""
+
+
+class MissingEntryError(CheckpointError, KeyError):
+    """A checkpoint lacks a config field or a tensor (a ``KeyError`` too, with a readable message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_REQUIRED = object()
+_KIND_NAMES = {int: "a positive integer", float: "a positive finite number", bool: "true or false", str: "a string"}
 
 
 def checkpoint_folder(path) -> Path:
@@ -96,9 +111,30 @@ def read_config(path) -> dict:
     return read_json_object(config_file)
 
 
+def config_field(config: dict, key: str, file, kind: type = int, default=_REQUIRED):
+    """``config[key]`` checked to be of ``kind`` (int and float: > 0); errors name ``file`` and ``key``.
+
+    A missing field (or ``null``) gives ``default`` when one is given, else raises
+    :class:`MissingEntryError`.
+    """
+    value = config.get(key)
+    if value is None:
+        if default is _REQUIRED:
+            raise MissingEntryError(f"{file}: no field {key!r}, which the model needs")
+        return default
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise CheckpointError(f"{file}: field {key!r} must be {_KIND_NAMES.get(kind, kind.__name__)}, got {value!r}")
+    return float(value) if kind is float else value
+
+
 def _read_safetensors(file: Path) -> dict[str, torch.Tensor]:
     try:
-        from safetensors import SafetensorError
         from safetensors.torch import load_file
     except ImportError:
         raise ModuleNotFoundError(
@@ -106,11 +142,17 @@ def _read_safetensors(file: Path) -> dict[str, torch.Tensor]:
         ) from None
     try:
         return load_file(str(file), device="cpu")
-    except SafetensorError as error:
+    except Exception as error:  # SafetensorError for a damaged file, but any exception is a damaged file
         size = file.stat().st_size
         raise CheckpointError(
             f"{file}: not a readable safetensors file ({size} bytes; truncated or corrupted?): {error}"
         ) from None
+
+
+def _first_sentence(error: BaseException) -> str:
+    """The first sentence of an error from a reader, never its advice about unsafe loading."""
+    text = " ".join(str(error).split()).split(". ")[0].rstrip(".")
+    return text if text and "weights_only" not in text else type(error).__name__
 
 
 def _read_pytorch_bin(file: Path) -> dict[str, torch.Tensor]:
@@ -118,26 +160,36 @@ def _read_pytorch_bin(file: Path) -> dict[str, torch.Tensor]:
     if size == 0:
         raise CheckpointError(f"{file}: the file is empty (0 bytes); the download or copy did not finish")
     try:
+        # weights_only=True: only tensors and plain containers are unpickled, never code
         weights = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        # weights_only=True refuses anything but tensors and plain containers: a file that is
-        # not a weight file, or one that would run code when loaded, stops here.
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(
-            f"{file}: not a PyTorch weight file that can be read safely ({size} bytes): {first_line}"
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        what = (f"it holds a Python object ({found.group(1)}) besides tensors, and this library only "
+                "reads tensors from a checkpoint") if found else "it is not in the format torch.save writes"
+        raise CheckpointError(f"{file}: not a PyTorch weight file that can be read ({size} bytes): {what}") from None
+    except Exception as error:  # a damaged file fails anywhere inside torch.load, with any exception
         raise CheckpointError(
             f"{file}: not a readable PyTorch weight file ({size} bytes; truncated or corrupted?): "
-            f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            f"{_first_sentence(error)}"
         ) from None
-    if not isinstance(weights, dict) or not all(
-        isinstance(name, str) and isinstance(t, torch.Tensor) for name, t in weights.items()
-    ):
-        raise CheckpointError(
-            f"{file}: expected a dict of name -> tensor (a state_dict), got {type(weights).__name__}"
-        )
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"{file}: expected a dict of name -> tensor (a state_dict), got a {type(weights).__name__}")
+    for name, tensor in weights.items():
+        if not isinstance(name, str) or not isinstance(tensor, torch.Tensor):
+            raise CheckpointError(
+                f"{file}: expected a dict of name -> tensor (a state_dict), but entry {name!r} is of "
+                f"type {type(tensor).__name__}"
+            )
     return weights
+
+
+def weights_file(path) -> Path:
+    """The weight file of a checkpoint folder: ``model.safetensors`` if present, else ``pytorch_model.bin``."""
+    folder = checkpoint_folder(path)
+    for name in WEIGHT_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"no weights in {str(folder)!r}: expected {' or '.join(WEIGHT_FILES)}")
 
 
 def read_weights(path) -> dict[str, torch.Tensor]:
@@ -149,20 +201,13 @@ def read_weights(path) -> dict[str, torch.Tensor]:
 
     Raises:
         FileNotFoundError: the folder holds neither file.
-        CheckpointError: the file is empty, truncated or not the format its name says.
+        CheckpointError: the file is empty, truncated, not the format its name says,
+            or holds something other than tensors.
     """
-    folder = checkpoint_folder(path)
-    safetensors_file, bin_file = (folder / name for name in WEIGHT_FILES)
-    if safetensors_file.is_file():
-        weights = _read_safetensors(safetensors_file)
-        source = safetensors_file
-    elif bin_file.is_file():
-        weights = _read_pytorch_bin(bin_file)
-        source = bin_file
-    else:
-        raise FileNotFoundError(f"no weights in {str(folder)!r}: expected {' or '.join(WEIGHT_FILES)}")
+    file = weights_file(path)
+    weights = _read_safetensors(file) if file.suffix == ".safetensors" else _read_pytorch_bin(file)
     if not weights:
-        raise CheckpointError(f"{source}: the file holds no tensors")
+        raise CheckpointError(f"{file}: the file holds no tensors")
     return weights
 
 
@@ -179,7 +224,7 @@ def take(weights: dict[str, torch.Tensor], name: str, source: str) -> torch.Tens
     try:
         return weights[name]
     except KeyError:
-        raise KeyError(
+        raise MissingEntryError(
             f"{source}: the checkpoint has no tensor {name!r}; is it the right model type? "
             f"(first names found: {sorted(weights)[:5]})"
         ) from None
@@ -188,8 +233,10 @@ def take(weights: dict[str, torch.Tensor], name: str, source: str) -> torch.Tens
 def copy_weights(model: nn.Module, assignments: dict[str, torch.Tensor], source: str) -> None:
     """Copy ``assignments`` (library parameter name -> tensor) into ``model``.
 
-    Checks every shape, and that every parameter of ``model`` received a value
-    (tied parameters count once), so a half-loaded model cannot slip through.
+    Checks every shape and dtype, that every value is finite (a NaN or inf in a
+    checkpoint would silently spread to every output), and that every parameter
+    of ``model`` received a value (tied parameters count once), so a half-loaded
+    model cannot slip through. ``source`` (the weight file) starts every message.
     """
     params = dict(model.named_parameters(remove_duplicate=False))
     filled: set[int] = set()
@@ -198,25 +245,27 @@ def copy_weights(model: nn.Module, assignments: dict[str, torch.Tensor], source:
             raise KeyError(f"internal mapping error: the model has no parameter {name!r}")
         param = params[name]
         if tuple(param.shape) != tuple(tensor.shape):
-            raise ValueError(
+            raise CheckpointError(
                 f"{source}: tensor for {name} has shape {tuple(tensor.shape)}, the model expects "
                 f"{tuple(param.shape)}; does config.json belong to these weights?"
             )
         if not tensor.is_floating_point():
             raise CheckpointError(f"{source}: tensor for {name} has dtype {tensor.dtype}, expected floating point")
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{source}: tensor for {name} holds NaN or infinite values")
         with torch.no_grad():
             param.copy_(tensor.to(param.dtype))
         filled.add(id(param))
     missing = [name for name, p in params.items() if id(p) not in filled]
     if missing:
-        raise KeyError(f"{source}: no weights were found for {missing}")
+        raise MissingEntryError(f"{source}: no weights were found for {missing}")
 
 
 def hf_activation(config: dict, key: str, source: str) -> str:
     """The library's activation name for the Hugging Face name in ``config[key]`` (default "gelu")."""
     hf_name = config.get(key, "gelu")
     if not isinstance(hf_name, str) or hf_name not in HF_ACTIVATIONS:
-        raise ValueError(
+        raise CheckpointError(
             f"{source}: {key}={hf_name!r} is not supported; expected one of {sorted(HF_ACTIVATIONS)}"
         )
     return HF_ACTIVATIONS[hf_name]

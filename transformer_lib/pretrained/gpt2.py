@@ -23,39 +23,55 @@ import torch
 
 from ..config import TransformerConfig
 from ..models import GPT
-from .checkpoint import checkpoint_folder, copy_weights, hf_activation, read_config, read_weights, strip_prefix, take
+from .checkpoint import (
+    CheckpointError,
+    checkpoint_folder,
+    config_field,
+    copy_weights,
+    hf_activation,
+    read_config,
+    read_weights,
+    strip_prefix,
+    take,
+    weights_file,
+)
 
 __all__ = ["load_gpt2"]
 
 
-def _gpt2_config(config: dict, source: str) -> TransformerConfig:
-    """Hugging Face GPT-2 config.json -> TransformerConfig."""
+def _gpt2_config(config: dict, file) -> TransformerConfig:
+    """Hugging Face GPT-2 config.json -> TransformerConfig; errors name ``file``."""
     if config.get("model_type", "gpt2") != "gpt2":
-        raise ValueError(
-            f"{source}: model_type={config.get('model_type')!r}; load_gpt2 reads GPT-2 checkpoints "
+        raise CheckpointError(
+            f"{file}: model_type={config.get('model_type')!r}; load_gpt2 reads GPT-2 checkpoints "
             "(model_type 'gpt2'); use load_bert for BERT"
         )
     for flag in ("scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention"):
-        if config.get(flag, False):
-            raise ValueError(f"{source}: {flag}=True is not supported by transformer_lib.GPT")
-    if not config.get("scale_attn_weights", True):
-        raise ValueError(f"{source}: scale_attn_weights=False is not supported (GPT divides by sqrt(d_k))")
+        if config_field(config, flag, file, bool, default=False):
+            raise CheckpointError(f"{file}: {flag}=True is not supported by transformer_lib.GPT")
+    if not config_field(config, "scale_attn_weights", file, bool, default=True):
+        raise CheckpointError(f"{file}: scale_attn_weights=False is not supported (GPT divides by sqrt(d_k))")
+    d_model = config_field(config, "n_embd", file)
+    activation = hf_activation(config, "activation_function", file)
+    layer_norm_eps = config_field(config, "layer_norm_epsilon", file, float, default=1e-5)
+    sizes = dict(
+        vocab_size=config_field(config, "vocab_size", file),
+        n_heads=config_field(config, "n_head", file),
+        n_layers=config_field(config, "n_layer", file),
+        d_ff=config_field(config, "n_inner", file, default=4 * d_model),  # null in GPT-2's own files
+        max_len=config_field(config, "n_positions", file),
+    )
     try:
-        d_model = config["n_embd"]
         return TransformerConfig(
-            vocab_size=config["vocab_size"],
             d_model=d_model,
-            n_heads=config["n_head"],
-            n_layers=config["n_layer"],
-            d_ff=config.get("n_inner") or 4 * d_model,
-            max_len=config["n_positions"],
+            **sizes,
             dropout=0.0,
-            activation=hf_activation(config, "activation_function", source),
+            activation=activation,
             norm_first=True,
-            layer_norm_eps=config.get("layer_norm_epsilon", 1e-5),
+            layer_norm_eps=layer_norm_eps,
         )
-    except KeyError as missing:
-        raise KeyError(f"{source}: config.json lacks the GPT-2 field {missing}") from None
+    except (TypeError, ValueError) as error:  # sizes that do not fit together, e.g. n_embd % n_head
+        raise CheckpointError(f"{file}: {error}") from None
 
 
 def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfig, source: str) -> dict[str, torch.Tensor]:
@@ -70,7 +86,7 @@ def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfi
     D = config.d_model
     wte = take(weights, "wte.weight", source)
     if lm_head is not None and not torch.equal(lm_head, wte):
-        raise ValueError(
+        raise CheckpointError(
             f"{source}: lm_head.weight differs from wte.weight, but transformer_lib.GPT ties the "
             "output head to the token embedding"
         )
@@ -88,7 +104,7 @@ def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfi
         qkv_weight = take(weights, h + "attn.c_attn.weight", source).t()  # (D, 3D) -> (3D, D)
         qkv_bias = take(weights, h + "attn.c_attn.bias", source)  # (3D,)
         if qkv_weight.shape != (3 * D, D):
-            raise ValueError(
+            raise CheckpointError(
                 f"{source}: {h}attn.c_attn.weight has shape {tuple(qkv_weight.t().shape)}, expected "
                 f"({D}, {3 * D}) for n_embd={D}; does config.json belong to these weights?"
             )
@@ -120,9 +136,9 @@ def load_gpt2(path) -> GPT:
         tokenizer, if the folder has one, comes from :func:`load_tokenizer`.
     """
     folder = checkpoint_folder(path)
-    source = f"load_gpt2({folder.name!r})"
-    config = _gpt2_config(read_config(folder), source)
+    config = _gpt2_config(read_config(folder), folder / "config.json")
     weights = read_weights(folder)
+    source = str(weights_file(folder))  # every message about a tensor names the weight file
     model = GPT(config)
     copy_weights(model, _gpt2_assignments(weights, config, source), source)
     model.eval()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .checkpoint import CheckpointError, checkpoint_folder, read_config, read_json_object
+from .checkpoint import CheckpointError, checkpoint_folder, config_field, read_config, read_json_object
 
 __all__ = ["PretrainedTokenizer", "load_tokenizer"]
 
@@ -27,6 +27,9 @@ class PretrainedTokenizer:
     """
 
     def __init__(self, tokenizer, max_length: int | None = None):
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)
+                                       or max_length < 2):
+            raise ValueError(f"max_length must be None or an int >= 2 (room for [CLS] and [SEP]), got {max_length!r}")
         self.backend = tokenizer
         self.max_length = max_length
         # tokenizer.json may carry a fixed padding/truncation; this wrapper decides instead.
@@ -127,10 +130,11 @@ def load_tokenizer(path, max_length: int | None = None) -> PretrainedTokenizer:
     if max_length is None:
         st_config = folder / "sentence_bert_config.json"
         if st_config.is_file():
-            max_length = read_json_object(st_config).get("max_seq_length")
+            max_length = config_field(read_json_object(st_config), "max_seq_length", st_config, default=None)
     if max_length is None and (folder / "config.json").is_file():
-        config = read_config(folder)
-        max_length = config.get("max_position_embeddings", config.get("n_positions"))
+        config, config_file = read_config(folder), folder / "config.json"
+        max_length = config_field(config, "max_position_embeddings", config_file,
+                                  default=config_field(config, "n_positions", config_file, default=None))
     try:
         backend = Tokenizer.from_file(str(tokenizer_file))
     except Exception as error:  # the tokenizers package raises a bare Exception for a malformed file
