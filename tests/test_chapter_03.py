@@ -1,5 +1,6 @@
-"""Chapter 3 (queries, keys and values): the hand-made two-token walk-through equals the library,
-W_Q/W_K/W_V are learned nn.Linear layers, and the exercise checkers."""
+"""Chapter 3 (queries, keys and values): W_Q/W_K/W_V are learned nn.Linear layers, and the
+exercise checkers. The chapter's hand-made walk-through is asserted equal to the library in the
+notebook itself (run by nbval)."""
 import math
 
 import torch
@@ -14,38 +15,6 @@ def test_projections_are_learned_linear_layers():
     for layer in (attn.w_q, attn.w_k, attn.w_v):
         assert isinstance(layer, nn.Linear)
         assert layer.weight.shape == (4, 4) and layer.weight.requires_grad
-
-
-def test_two_token_walk_through_equals_library():
-    # The same seeds and steps as the chapter.
-    torch.manual_seed(0)
-    attn = tl.MultiHeadAttention(d_model=4, n_heads=1, bias=False)
-    torch.manual_seed(11)
-    x = torch.randn(2, 4)
-    x1, x2 = x
-    with torch.no_grad():
-        q1 = attn.w_q(x1)
-        k1, k2 = attn.w_k(x1), attn.w_k(x2)
-        v1, v2 = attn.w_v(x1), attn.w_v(x2)
-        scaled = torch.stack([q1 @ k1, q1 @ k2]) / math.sqrt(4)
-        e = scaled.exp()
-        a11, a12 = e / e.sum()
-        z1 = a11 * v1 + a12 * v2
-        out, weights = tl.scaled_dot_product_attention(attn.w_q(x), attn.w_k(x), attn.w_v(x))
-        torch.testing.assert_close(out[0], z1)
-        torch.testing.assert_close(weights[0], torch.stack([a11, a12]))
-        torch.testing.assert_close(attn(x[None])[0], attn.w_o(out))
-
-
-def test_raw_scores_symmetric_projected_not():
-    torch.manual_seed(0)
-    x = torch.randn(4, 8)
-    attn = tl.MultiHeadAttention(8, 1)
-    raw = tl.attention_steps(x, x, x)
-    torch.testing.assert_close(raw.scores, raw.scores.T)
-    with torch.no_grad():
-        proj = tl.attention_steps(attn.w_q(x), attn.w_k(x), attn.w_v(x))
-    assert (proj.scores - proj.scores.T).abs().max() > 1e-3
 
 
 def test_exercise_1_accepts_right_and_rejects_wrong(capsys):
@@ -74,3 +43,16 @@ def test_exercise_2_accepts_right_and_rejects_wrong(capsys):
     assert not ch03.check_exercise_2(sum(p.numel() for p in mha.parameters()))
     assert "w_o" in capsys.readouterr().out
     assert not ch03.check_exercise_2(12345)
+
+
+def test_exercise_3_implement_attention(capsys):
+    def right(q, k, v):
+        return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1) @ v
+
+    assert ch03.check_exercise_3(right)
+    assert not ch03.check_exercise_3(None)
+    assert "Replace None" in capsys.readouterr().out
+    assert not ch03.check_exercise_3(lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1), -1) @ v)
+    assert "largest difference" in capsys.readouterr().out
+    assert not ch03.check_exercise_3(lambda q, k, v: q @ k.transpose(-2, -1))
+    assert "shape" in capsys.readouterr().out

@@ -5,9 +5,9 @@ import math
 
 import torch
 
-from . import check_number, feedback
+from . import check_function, check_number, feedback, needs_answer
 
-__all__ = ["EXERCISE_1", "check_exercise_1", "check_exercise_2"]
+__all__ = ["EXERCISE_1", "check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 #: Exercise 1: one query, two keys and two values (d_k = 2).
 EXERCISE_1 = {
@@ -28,8 +28,7 @@ def _exercise_1_parts():
 
 def check_exercise_1(answer) -> bool:
     """The attention output z for the query q over (k1, v1), (k2, v2), with the 1/sqrt(d_k) scaling."""
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         t = torch.as_tensor(answer, dtype=torch.float64).flatten()
@@ -77,4 +76,31 @@ def check_exercise_2(answer) -> bool:
         "Each of w_q, w_k, w_v is an nn.Linear(512, 512): count its weight matrix and its bias, then times 3. "
         "You can check with sum(p.numel() for p in layer.parameters()).",
         rel_tol=0, abs_tol=0.5,
+    )
+
+
+def _library_attention(q, k, v):
+    from ..attention import scaled_dot_product_attention
+
+    return scaled_dot_product_attention(q, k, v)[0]
+
+
+def _attention_inputs(generator: torch.Generator):
+    def size(low, high):
+        return int(torch.randint(low, high, (1,), generator=generator))
+
+    B, T, S, d_k, d_v = size(1, 3), size(1, 6), size(1, 7), size(2, 9), size(1, 6)
+    return (torch.randn(B, T, d_k, generator=generator),
+            torch.randn(B, S, d_k, generator=generator),
+            torch.randn(B, S, d_v, generator=generator))
+
+
+def check_exercise_3(attention) -> bool:
+    """``attention(q, k, v)``: softmax(q k^T / sqrt(d_k)) v, compared with the library."""
+    return check_function(
+        attention, _library_attention, _attention_inputs,
+        success="Your attention matches tl.scaled_dot_product_attention on random batches, "
+                "including queries and keys of different lengths.",
+        hint="Scores q @ k.transpose(-2, -1) (shape (..., T, S)), divided by sqrt(d_k) = "
+             "sqrt(q.shape[-1]), softmax over the last dimension (the keys), then @ v.",
     )
