@@ -6,7 +6,11 @@ Used by scripts/stamp_first_cell.py, scripts/execute_notebooks.py and tests/test
 """
 from __future__ import annotations
 
+import base64
+import html
 import re
+import struct
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -33,17 +37,22 @@ def repository_branch() -> str:
 
 
 def first_cell_source() -> str:
-    """The source of the standard first code cell of every chapter notebook."""
+    """The source of the standard first code cell of every chapter notebook.
+
+    Every line stays within the book's 88 characters: the URL goes into a variable,
+    which IPython expands in the ``%pip`` line (``{REPO}``).
+    """
     url = repository_url()
     branch = repository_branch()
     return (
         "# NBVAL_SKIP\n"
-        "# Set-up for Colab, Binder or a fresh Python: install the book's library if it is missing.\n"
+        "# Set-up for Colab, Binder or a fresh Python: install the book's library if needed.\n"
         "# (After the README's set-up it is already installed and this cell does nothing.)\n"
         "import importlib.util\n"
         "\n"
+        f'REPO = "{url}"\n'
         'if importlib.util.find_spec("transformer_lib") is None:\n'
-        f'    %pip install --quiet "transformer_lib @ git+{url}.git@{branch}"'
+        f'    %pip install --quiet "transformer_lib @ git+{{REPO}}.git@{branch}"'
     )
 
 
@@ -78,3 +87,69 @@ def cell_source(cell) -> str:
 
 def has_widget_output(cell) -> bool:
     return any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+
+
+def png_width(png: bytes | str) -> int:
+    """Pixel width of a PNG given as bytes or base64 text (read from its header)."""
+    if isinstance(png, str):
+        png = base64.b64decode(png[:44])
+    return struct.unpack(">I", png[16:20])[0]
+
+
+def static_figures(nb: dict) -> list[dict]:
+    """The PNG outputs of a notebook (dict as loaded from JSON).
+
+    Each: ``cell`` (index), ``png`` (base64 text), ``width`` (displayed width from the
+    output's metadata, or None) and ``alt`` (the cell's ``mystnb.image.alt``, or None).
+    """
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        alt = ((cell.get("metadata", {}).get("mystnb") or {}).get("image") or {}).get("alt")
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                png = png if isinstance(png, str) else "".join(png)
+                shown = (out.get("metadata", {}).get("image/png") or {}).get("width")
+                found.append({"cell": i, "png": png, "width": float(shown) if shown else None, "alt": alt})
+    return found
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def explorer_pictures(nb: dict) -> list[dict]:
+    """The pictures of the notebook's explorers (transformer_lib.widgets), from the widget state.
+
+    Each: ``png`` (base64 text), ``width`` (the ``<img>``'s displayed width or None),
+    ``alt``, ``values`` (the slider values it stands for) and ``cell`` (the model id of
+    the HTML widget that holds it).
+    """
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    found = []
+    for model_id, model in state.items():
+        value = model.get("state", {}).get("value")
+        if model.get("model_name") != "HTMLModel" or not isinstance(value, str) or "<img" not in value:
+            continue
+        parser = _Images()
+        parser.feed(value)
+        for img in parser.images:
+            src = img.get("src") or ""
+            if not src.startswith("data:image/png;base64,"):
+                continue
+            width = img.get("width")
+            values = img.get("data-values", img.get("title", ""))
+            found.append({
+                "cell": model_id,
+                "png": src.split(",", 1)[1],
+                "width": float(width) if width else None,
+                "alt": html.unescape(img.get("alt") or ""),
+                "values": html.unescape(values),
+            })
+    return found

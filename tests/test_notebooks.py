@@ -20,12 +20,21 @@ from notebook_tools import (  # noqa: E402
     cell_source,
     first_cell_source,
     has_widget_output,
+    explorer_pictures,
     notebooks,
+    png_width,
+    repository_url,
+    static_figures,
     toc_files,
 )
 
 NOTEBOOKS = notebooks()
-MAX_BYTES = 5_000_000
+#: Largest notebook file (the built page is checked in browser_tests/): 4 MB per chapter.
+MAX_BYTES = 4_000_000
+#: Widest line in a code cell (wider lines are cut off in the web page).
+MAX_LINE = 88
+#: Fewest pixels per displayed pixel (figures are made at 2x, explorer pictures at 1.5x).
+MIN_DENSITY = 1.35
 
 
 def load(path):
@@ -39,10 +48,16 @@ def ids(paths):
 def test_first_cell_template_comes_from_the_config():
     src = first_cell_source()
     assert src.startswith("# NBVAL_SKIP\n")
-    assert "%pip install" in src and "git+https://" in src
+    assert "%pip install" in src and f'REPO = "{repository_url()}"' in src
+    assert max(len(line) for line in src.splitlines()) <= MAX_LINE
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.core.inputtransformer2 import TransformerManager
 
     compile(TransformerManager().transform_cell(src), "<first cell>", "exec")
+    # IPython expands {REPO} in the %pip line to the repository's URL.
+    pip_line = next(line for line in src.splitlines() if "%pip" in line)
+    expanded = InteractiveShell.instance().var_expand(pip_line, {"REPO": repository_url()})
+    assert f"git+{repository_url()}.git@" in expanded
 
 
 def test_toc_lists_existing_files_and_every_notebook():
@@ -59,7 +74,54 @@ class TestChapterNotebook:
         assert NAME_PATTERN.match(path.name), f"{path.name}: use notebooks/NN_short_name.ipynb"
 
     def test_size(self, path):
-        assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+        assert path.stat().st_size < MAX_BYTES, (
+            f"{path.name} is {path.stat().st_size / 1e6:.2f} MB, over {MAX_BYTES / 1e6:.0f} MB: "
+            "fewer or smaller figures, fewer explorer pictures"
+        )
+
+    def test_code_lines_fit_the_page(self, path):
+        wide = [
+            f"cell {i}: {line[:60]}... ({len(line)} characters)"
+            for i, cell in enumerate(load(path)["cells"])
+            if cell["cell_type"] == "code"
+            for line in cell_source(cell).splitlines()
+            if len(line) > MAX_LINE
+        ]
+        assert not wide, f"{path.name}: code lines over {MAX_LINE} characters:\n" + "\n".join(wide)
+
+    def test_no_placeholder_cells(self, path):
+        found = [i for i, cell in enumerate(load(path)["cells"]) if "setup placeholder" in cell_source(cell).lower()]
+        assert not found, f"{path.name}: placeholder cells {found}"
+
+    def test_figures_are_dense(self, path):
+        """Figures have about 2x (explorers 1.5x) pixels per displayed pixel."""
+        nb = load(path)
+        low = []
+        for fig in static_figures(nb):
+            shown = fig["width"]
+            density = png_width(fig["png"]) / shown if shown else 0.0
+            if density < MIN_DENSITY:
+                low.append(f"figure in cell {fig['cell']}: {density:.2f}")
+        for pic in explorer_pictures(nb):
+            shown = pic["width"]
+            density = png_width(pic["png"]) / shown if shown else 0.0
+            if density < MIN_DENSITY:
+                low.append(f"explorer picture {pic['values']!r}: {density:.2f}")
+        assert not low, (
+            f"{path.name}: pictures under {MIN_DENSITY} pixels per displayed pixel (import "
+            "transformer_lib.plotting before the first figure and re-execute): " + "; ".join(low[:5])
+        )
+
+    def test_figures_have_alt_text(self, path):
+        """Every figure says what it shows to a reader who cannot see it."""
+        nb = load(path)
+        missing = [f"cell {f['cell']}" for f in static_figures(nb) if not (f["alt"] or "").strip()]
+        bare = sorted({p["cell"] for p in explorer_pictures(nb) if p["alt"] == p["values"]})
+        assert not missing, (
+            f"{path.name}: figures without alt text (cell metadata "
+            f'"mystnb": {{"image": {{"alt": "..."}}}}): {missing}'
+        )
+        assert not bare, f"{path.name}: explorers without alt= (their pictures' alt text is only the slider values)"
 
     def test_first_cell(self, path):
         first = load(path)["cells"][0]
