@@ -7,7 +7,7 @@ Every function takes the run's :class:`Sizes`, a device ("cpu" or "cuda") and a
      "targets": [{"what", "target", "measured", "met"}]}
 
 Ratios are candidate time / reference time, measured in the same run (below 1:
-the candidate is faster).
+the candidate is faster). The targets are those of ``benchmarks/targets.py``.
 """
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ import torch.nn.functional as F
 
 import transformer_lib as tl
 
-from .timing import compare, loglog_slope, peak_memory_bytes
+from transformer_lib.timing import compare, loglog_slope, peak_memory_bytes
+
+from .targets import KV_CACHE_TARGET_TOKENS, TARGETS
 
 __all__ = ["Sizes", "SIZES", "FIGURES"]
 
@@ -131,10 +133,6 @@ def _set_sdpa(model: nn.Module, on: bool) -> nn.Module:
     return model
 
 
-def _target(what: str, target: str, measured: str, met: bool | None) -> dict:
-    return {"what": what, "target": target, "measured": measured, "met": met}
-
-
 # --------------------------------------------------------------------------- 1
 
 
@@ -143,16 +141,8 @@ def mha(sizes: Sizes, device: str, tick) -> dict:
     D, H, B = sizes.mha_d_model, sizes.mha_heads, sizes.mha_batch
     torch.manual_seed(0)
     ref = nn.MultiheadAttention(D, H, batch_first=True).to(device).eval()
-    explicit = tl.MultiHeadAttention(D, H).to(device).eval()
-    with torch.no_grad():  # the same weights on both sides
-        for name, w in zip(("w_q", "w_k", "w_v"), ref.in_proj_weight.chunk(3)):
-            getattr(explicit, name).weight.copy_(w)
-        for name, b in zip(("w_q", "w_k", "w_v"), ref.in_proj_bias.chunk(3)):
-            getattr(explicit, name).bias.copy_(b)
-        explicit.w_o.weight.copy_(ref.out_proj.weight)
-        explicit.w_o.bias.copy_(ref.out_proj.bias)
-    fused = tl.MultiHeadAttention(D, H, use_sdpa=True).to(device).eval()
-    fused.load_state_dict(explicit.state_dict())
+    explicit = tl.MultiHeadAttention.from_torch(ref)  # the same weights on every side
+    fused = tl.MultiHeadAttention.from_torch(ref, use_sdpa=True)
     rows, diffs = [], []
     for T in sizes.mha_lengths:
         tick(f"1 MHA T={T}")
@@ -181,12 +171,8 @@ def mha(sizes: Sizes, device: str, tick) -> dict:
         "reference": "nn.MultiheadAttention",
         "rows": rows,
         "checks": {"max_abs_diff_vs_reference": max(diffs)},
-        "targets": [
-            _target("use_sdpa path / nn.MultiheadAttention (worst length)", "<= 1.1",
-                    f"{worst['tl use_sdpa']:.2f}", worst["tl use_sdpa"] <= 1.1),
-            _target("explicit path / nn.MultiheadAttention (worst length)", "<= 2.0",
-                    f"{worst['tl explicit']:.2f}", worst["tl explicit"] <= 2.0),
-        ],
+        "targets": [TARGETS["mha_sdpa"].judge(worst["tl use_sdpa"]),
+                    TARGETS["mha_explicit"].judge(worst["tl explicit"])],
     }
 
 
@@ -236,8 +222,7 @@ def scaling(sizes: Sizes, device: str, tick) -> dict:
         "reference": "torch fused SDPA",
         "rows": rows,
         "checks": {"slopes": slopes},
-        "targets": [_target("log-log slope of the explicit path's time", "about 2",
-                            f"{s:.2f}", 1.6 <= s <= 2.4)],
+        "targets": [TARGETS["scaling_slope"].judge(s)],
     }
 
 
@@ -296,7 +281,7 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
             rows.append({"new_tokens": N, "name": name, "tokens_per_s": N / r["median_s"],
                          "identical_tokens": same, **r})
     measured = [r["new_tokens"] for r in rows if r["name"] == "with cache" and "ratio" in r]
-    at = 512 if 512 in measured else max(measured)
+    at = KV_CACHE_TARGET_TOKENS if KV_CACHE_TARGET_TOKENS in measured else max(measured)
     speedup = next(1 / r["ratio"] for r in rows if r["new_tokens"] == at and r["name"] == "with cache")
     return {
         "id": "kv_cache",
@@ -310,9 +295,10 @@ def kv_cache(sizes: Sizes, device: str, tick) -> dict:
         "rows": rows,
         "checks": {"identical_tokens": identical},
         "targets": [
-            _target(f"speed-up of the cache at {at} new tokens", ">= 5x", f"{speedup:.1f}x",
-                    speedup >= 5 if at == 512 else None),
-            _target("cached and uncached tokens identical", "yes", "yes" if identical else "no", identical),
+            {**TARGETS["kv_cache_speedup"].judge(speedup, f"{speedup:.1f}x", applies=at == KV_CACHE_TARGET_TOKENS),
+             "what": f"speed-up of the cache at {at} new tokens"},
+            {"what": "cached and uncached tokens identical", "target": "yes", "measured": "yes" if identical else "no",
+             "met": identical},
         ],
     }
 
@@ -406,12 +392,8 @@ def gpt2_vs_hf(sizes: Sizes, device: str, tick) -> dict:
         "rows": rows,
         "checks": {"max_abs_logit_diff": max(diffs), "identical_tokens": identical,
                    "transformers_attention": getattr(hf.config, "_attn_implementation", None)},
-        "targets": [
-            _target("forward: faster tl path / transformers (worst length)", "<= 1.0",
-                    f"{best['forward']:.2f}", best["forward"] <= 1.0),
-            _target("cached generation: faster tl path / transformers (worst length)", "<= 1.0",
-                    f"{best['generate (cached)']:.2f}", best["generate (cached)"] <= 1.0),
-        ],
+        "targets": [TARGETS["gpt2_forward"].judge(best["forward"]),
+                    TARGETS["gpt2_generate"].judge(best["generate (cached)"])],
     }
 
 
@@ -481,8 +463,9 @@ def minilm(sizes: Sizes, device: str, tick) -> dict:
         "rows": rows,
         "checks": {"max_abs_embedding_diff": diff},
         "targets": [
-            _target("faster tl path / sentence-transformers", "<= 1.1", f"{best:.2f}", best <= 1.1),
-            _target("explicit path / sentence-transformers", "(no target)", f"{explicit:.2f}", None),
+            TARGETS["minilm"].judge(best),
+            {"what": "explicit path / sentence-transformers", "target": "(no target)", "measured": f"{explicit:.2f}",
+             "met": None},
         ],
     }
 

@@ -13,6 +13,8 @@ import json
 import math
 from pathlib import Path
 
+from .targets import CHAPTER_BUDGET_S, KV_CACHE_TARGET_TOKENS, TARGETS
+
 __all__ = ["write_all"]
 
 PLOT_NAMES = {
@@ -144,7 +146,8 @@ def _plot_kv(plt, fig, path):
         a1.plot(xs, ys, marker="o", label=name)
     xs, ratios = _series(fig["rows"], "new_tokens", "with cache", "ratio")
     a2.plot(xs, [1 / r for r in ratios], marker="o", label="speed-up of the cache")
-    a2.axhline(5.0, color="tab:red", ls="--", lw=1, label="target 5x (at 512)")
+    speedup = TARGETS["kv_cache_speedup"]
+    a2.axhline(speedup.value, color="tab:red", ls="--", lw=1, label=f"{speedup.label} (at {KV_CACHE_TARGET_TOKENS})")
     for ax in (a1, a2):
         _log2_axis(ax, [r["new_tokens"] for r in fig["rows"]])
         ax.set_xlabel("new tokens N")
@@ -213,7 +216,7 @@ def _plot_notebooks(plt, fig, path):
     ax.barh(range(len(labels)), values, color="tab:blue")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.axvline(60, color="tab:red", ls="--", lw=1, label="60 s per chapter")
+    ax.axvline(CHAPTER_BUDGET_S, color="tab:red", ls="--", lw=1, label=f"{CHAPTER_BUDGET_S:g} s per chapter")
     ax.set_xlabel("seconds")
     ax.set_title(fig["title"], fontsize=10)
     ax.legend(fontsize=8)
@@ -231,16 +234,19 @@ def write_plots(results: dict, out: Path) -> list[str]:
             name = name.replace(".png", f"_{fig['device']}.png")
         path = out / name
         if fig["id"] == "mha":
-            _ratio_plot(plt, fig, "T", "sequence length T", [(1.1, "target use_sdpa 1.1x"), (2.0, "target explicit 2x")], path)
+            _ratio_plot(plt, fig, "T", "sequence length T",
+                        [(TARGETS[k].value, f"{TARGETS[k].label} ({k.removeprefix('mha_')})")
+                         for k in ("mha_sdpa", "mha_explicit")], path)
         elif fig["id"] == "scaling":
             _plot_scaling(plt, fig, path)
         elif fig["id"] == "kv_cache":
             _plot_kv(plt, fig, path)
         elif fig["id"] == "gpt2_vs_hf":
             _plot_bars(plt, fig, path, lambda r: f"{r['task']} {'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
-                       target=(1.0, "target: no slower"))
+                       target=(TARGETS["gpt2_forward"].value, TARGETS["gpt2_forward"].label))
         elif fig["id"] == "minilm":
-            _plot_bars(plt, fig, path, lambda r: f"batch of {r['batch']}", target=(1.1, "target 1.1x"))
+            _plot_bars(plt, fig, path, lambda r: f"batch of {r['batch']}",
+                       target=(TARGETS["minilm"].value, TARGETS["minilm"].label))
         elif fig["id"] == "heads":
             _plot_heads(plt, fig, path)
         elif fig["id"] == "notebooks":

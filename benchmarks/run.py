@@ -33,7 +33,7 @@ import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from . import figures, notebooks, report  # noqa: E402
-from .timing import machine_info  # noqa: E402
+from transformer_lib.timing import machine_info  # noqa: E402
 
 SCHEMA = 1
 

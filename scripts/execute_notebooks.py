@@ -12,7 +12,7 @@ twice gives the same file when the notebook is deterministic.
 
 Prints, per notebook, the wall time, the CPU time the kernel used (a steadier
 number on a busy machine) and the file size. Exits non-zero when a cell raises;
-a notebook over --max-seconds (default 60, the book's budget per chapter) is
+a notebook over --max-seconds (default: the book's budget per chapter, benchmarks/targets.py) is
 reported, and fails the run with --fail-over-budget.
 """
 from __future__ import annotations
@@ -29,7 +29,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from notebook_tools import WIDGET_STATE, notebooks  # noqa: E402
+
+from benchmarks.targets import CHAPTER_BUDGET_S  # noqa: E402  (the book's budget per chapter, written once)
 
 
 def _kernel_cpu_seconds(client) -> float | None:
@@ -96,7 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: notebooks/*.ipynb)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="time budget per notebook")
+    parser.add_argument("--max-seconds", type=float, default=CHAPTER_BUDGET_S,
+                        help="time budget per notebook (default: %(default)s, benchmarks/targets.py)")
     parser.add_argument("--fail-over-budget", action="store_true", help="fail when a notebook exceeds --max-seconds")
     args = parser.parse_args()
     paths = args.paths or notebooks()

@@ -45,6 +45,19 @@ def test_results_json_is_well_formed(results_dir):
             assert {"what", "target", "measured", "met"} <= set(target)
 
 
+def test_targets_are_the_ones_of_targets_py(results_dir):
+    """Each target is written once (benchmarks/targets.py); the results quote it as it is there."""
+    from benchmarks.targets import TARGETS
+
+    wanted = {t.what: t.wanted for t in TARGETS.values()}
+    quoted = [t for fig in json.loads((results_dir / "results.json").read_text(encoding="utf-8"))["figures"].values()
+              for t in fig["targets"]]
+    assert any(t["what"] in wanted for t in quoted)
+    for t in quoted:
+        if t["what"] in wanted:
+            assert t["target"] == wanted[t["what"]], t
+
+
 def test_outputs_that_match_their_references(results_dir):
     figs = json.loads((results_dir / "results.json").read_text(encoding="utf-8"))["figures"]
     assert figs["mha"]["checks"]["max_abs_diff_vs_reference"] < 1e-4
