@@ -50,13 +50,13 @@ def test_first_cell_template_comes_from_the_config():
     assert src.startswith("# NBVAL_SKIP\n")
     assert "%pip install" in src and f'REPO = "{repository_url()}"' in src
     assert max(len(line) for line in src.splitlines()) <= MAX_LINE
-    from IPython.core.interactiveshell import InteractiveShell
     from IPython.core.inputtransformer2 import TransformerManager
+    from IPython.utils.text import DollarFormatter
 
     compile(TransformerManager().transform_cell(src), "<first cell>", "exec")
-    # IPython expands {REPO} in the %pip line to the repository's URL.
+    # IPython expands {REPO} in the %pip line to the repository's URL (as var_expand does).
     pip_line = next(line for line in src.splitlines() if "%pip" in line)
-    expanded = InteractiveShell.instance().var_expand(pip_line, {"REPO": repository_url()})
+    expanded = DollarFormatter().vformat(pip_line, args=[], kwargs={"REPO": repository_url()})
     assert f"git+{repository_url()}.git@" in expanded
 
 
