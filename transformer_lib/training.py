@@ -189,6 +189,7 @@ def train(
         history.evals.append(result)
 
     start = time.perf_counter()
+    # [book: train-loop]
     model.train()
     run_evaluation(0)
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=True)
@@ -209,6 +210,7 @@ def train(
             bar.set_postfix(loss=f"{history.losses[-1]:.3f}", refresh=False)
         if (eval_every is not None and step % eval_every == 0) or step == steps:
             run_evaluation(step)
+    # [/book: train-loop]
     bar.close()
     history.seconds = time.perf_counter() - start
     return history
