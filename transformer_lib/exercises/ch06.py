@@ -1,9 +1,11 @@
 """Exercise checkers for chapter 6, "Attention vs feed-forward"."""
 from __future__ import annotations
 
-from . import check_number, feedback
+import torch
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+from . import check_function, check_number, feedback, needs_answer
+
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def check_exercise_1(answer) -> bool:
@@ -32,8 +34,7 @@ def check_exercise_1(answer) -> bool:
 
 def check_exercise_2(answer) -> bool:
     """Positions whose FFN output changes when the token at position 2 (of 0..4) is replaced."""
-    if answer is None:
-        print("Replace None with a list of positions, e.g. [0, 1], then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         positions = sorted({int(p) for p in answer})
@@ -49,3 +50,33 @@ def check_exercise_2(answer) -> bool:
     if 2 not in positions:
         return feedback(False, "", "The input at position 2 changed, so the FFN output there changes too.")
     return feedback(False, "", "The FFN output at position i depends only on the input at position i.")
+
+
+def _ffn_inputs(generator: torch.Generator):
+    """Random z (T, D) and FFN weights w1 (D, d_ff), b1 (d_ff,), w2 (d_ff, D), b2 (D,)."""
+    t, d, f = (int(n) for n in torch.randint(1, 9, (3,), generator=generator))
+    return (torch.randn(t, d, generator=generator), torch.randn(d, f, generator=generator),
+            torch.randn(f, generator=generator), torch.randn(f, d, generator=generator),
+            torch.randn(d, generator=generator))
+
+
+def _library_ffn(z, w1, b1, w2, b2):
+    from transformer_lib import FeedForward
+
+    ffn = FeedForward(w1.shape[0], w1.shape[1])
+    with torch.no_grad():  # nn.Linear stores W as (out, in): the transpose of the formula's
+        ffn.linear1.weight.copy_(w1.T)
+        ffn.linear1.bias.copy_(b1)
+        ffn.linear2.weight.copy_(w2.T)
+        ffn.linear2.bias.copy_(b2)
+        return ffn(z)
+
+
+def check_exercise_3(fn) -> bool:
+    """"Implement it": FFN(z) = ReLU(z w1 + b1) w2 + b2, against tl.FeedForward."""
+    return check_function(
+        fn, _library_ffn, _ffn_inputs,
+        success="ReLU(z W1 + b1) W2 + b2: widen, cut the negatives, narrow back.",
+        hint="Compute z @ w1 + b1, apply torch.relu, then multiply by w2 and add b2.",
+        atol=1e-4,
+    )
