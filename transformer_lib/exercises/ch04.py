@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import math
 
-from . import check_number, feedback
+import torch
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+from . import check_function, check_number, feedback
+
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def _value(answer):
@@ -50,4 +52,26 @@ def check_exercise_2(answer) -> bool:
         answer, math.sqrt(variance),
         "Var(q·k) = 16 x 4 x 4 = 256, and dividing by sqrt(256) = 16 brings it back to 1.",
         "First find Var(q_i k_i) = Var(q_i) Var(k_i), multiply by d_k, then take the square root.",
+    )
+
+
+def _autograd_softmax_jacobian(s: torch.Tensor) -> torch.Tensor:
+    """The (n, n) Jacobian of softmax at ``s``, computed by autograd."""
+    return torch.func.jacrev(lambda x: torch.softmax(x, dim=-1))(s)
+
+
+def _scores(generator: torch.Generator):
+    n = int(torch.randint(2, 9, (1,), generator=generator))
+    spread = float(torch.tensor([0.5, 3.0, 20.0])[torch.randint(0, 3, (1,), generator=generator)])
+    return (spread * torch.randn(n, generator=generator),)
+
+
+def check_exercise_3(softmax_jacobian) -> bool:
+    """``softmax_jacobian(s) -> (n, n)``: dp_i/ds_j = p_i (delta_ij - p_j), p = softmax(s)."""
+    return check_function(
+        softmax_jacobian, _autograd_softmax_jacobian, _scores,
+        success="Your Jacobian equals autograd's, for spread-out and for saturated scores; "
+                "with saturated scores every entry is close to 0.",
+        hint="Compute p = softmax(s), then diag(p) - (outer product of p with itself): "
+             "p[:, None] * p[None, :].",
     )
