@@ -173,8 +173,10 @@ class RotaryEmbedding(nn.Module):
         self.d_head, self.max_len, self.base, self.layout = d_head, max_len, float(base), layout
         two_i = torch.arange(0, d_head, 2, dtype=torch.float64)  # (d_k/2,)
         angle = torch.arange(max_len, dtype=torch.float64)[:, None] * base ** (-two_i / d_head)  # (L, d_k/2)
-        self.register_buffer("cos", torch.cos(angle).float(), persistent=False)
-        self.register_buffer("sin", torch.sin(angle).float(), persistent=False)
+        # Kept in float64 (a few MB at most) so a float64 model rotates in float64; each
+        # call casts the rows it needs to the input's dtype.
+        self.register_buffer("cos", torch.cos(angle), persistent=False)  # (L, d_k/2)
+        self.register_buffer("sin", torch.sin(angle), persistent=False)
 
     def rotate(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """Rotate (..., T, d_k) vectors sitting at positions offset .. offset + T - 1."""
