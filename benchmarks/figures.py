@@ -21,7 +21,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import transformer_lib as tl
-
 from transformer_lib.timing import compare, loglog_slope, peak_memory_bytes
 
 from .targets import KV_CACHE_TARGET_TOKENS, TARGETS
@@ -500,7 +499,8 @@ def heads(sizes: Sizes, device: str, tick) -> dict:
     return {
         "id": "heads",
         "title": "Heads in one batched matmul vs a Python loop over heads",
-        "setup": f"tl.scaled_dot_product_attention (explicit path), batch {B}, d_model {D} split into H heads of width d_model / H",
+        "setup": (f"tl.scaled_dot_product_attention (explicit path), batch {B}, d_model {D} split into H heads "
+                  "of width d_model / H"),
         "reference": "one batched matmul",
         "rows": rows,
         "checks": {"max_abs_diff": max(diffs)},

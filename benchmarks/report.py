@@ -41,7 +41,7 @@ def write_csv(results: dict, path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
-        for key, fig in results["figures"].items():
+        for fig in results["figures"].values():
             for row in fig["rows"]:
                 case = {k: v for k, v in row.items() if k in ("T", "new_tokens", "heads", "batch", "task", "notebook")}
                 extra = {k: v for k, v in row.items() if k not in fields and k not in case}
@@ -228,7 +228,7 @@ def _plot_notebooks(plt, fig, path):
 def write_plots(results: dict, out: Path) -> list[str]:
     plt = _plt()
     written = []
-    for key, fig in results["figures"].items():
+    for fig in results["figures"].values():
         name = PLOT_NAMES[fig["id"]]
         if fig.get("device", "cpu") != "cpu":
             name = name.replace(".png", f"_{fig['device']}.png")
@@ -242,7 +242,8 @@ def write_plots(results: dict, out: Path) -> list[str]:
         elif fig["id"] == "kv_cache":
             _plot_kv(plt, fig, path)
         elif fig["id"] == "gpt2_vs_hf":
-            _plot_bars(plt, fig, path, lambda r: f"{r['task']} {'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
+            _plot_bars(plt, fig, path,
+                       lambda r: f"{r['task']} {'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
                        target=(TARGETS["gpt2_forward"].value, TARGETS["gpt2_forward"].label))
         elif fig["id"] == "minilm":
             _plot_bars(plt, fig, path, lambda r: f"batch of {r['batch']}",
@@ -300,7 +301,8 @@ def figure_md(fig) -> str:
         return f"*{fig['setup']}.*{when}\n\n{body}{_targets_md(fig)}\n"
     case_cols = [c for c in ("task", "T", "new_tokens", "heads", "d_head", "batch") if any(c in r for r in rows)]
     header = case_cols + ["implementation", "median time", "rounds", "ratio to reference"]
-    extra_cols = [c for c in ("tokens_per_s", "sentences_per_s", "peak_bytes", "identical_tokens") if any(c in r for r in rows)]
+    extra_cols = [c for c in ("tokens_per_s", "sentences_per_s", "peak_bytes", "identical_tokens")
+                  if any(c in r for r in rows)]
     header += [{"tokens_per_s": "tokens/s", "sentences_per_s": "sentences/s", "peak_bytes": "peak memory",
                 "identical_tokens": "same tokens"}[c] for c in extra_cols]
     body = []
@@ -351,14 +353,16 @@ def machine_md(results: dict) -> str:
         ["1-minute load average at the end", results.get("load_average_end")],
         ["mode", f"{results['mode']} (repeats per measurement: {results['sizes']['repeats']})"],
         ["measured", results["started"]],
-        ["duration of the run", f"{results['duration_s']:.0f} s wall, {results.get('cpu_time_s', 0):.0f} s of CPU time"],
+        ["duration of the run",
+         f"{results['duration_s']:.0f} s wall, {results.get('cpu_time_s', 0):.0f} s of CPU time"],
     ]
     for again in results.get("remeasured", []):
         rows.append(["re-measured later", f"`{again['command']}` at {again['started']} (load average "
                      f"{again['load_average_start']} at the start, {again['load_average_end']} at the end)"])
     text = _table(["", ""], rows)
     if results.get("skipped"):
-        text += "\n\nSkipped: " + "; ".join(f"{s['figure']} on {s['device']} ({s['reason']})" for s in results["skipped"]) + "."
+        skipped = (f"{s['figure']} on {s['device']} ({s['reason']})" for s in results["skipped"])
+        text += "\n\nSkipped: " + "; ".join(skipped) + "."
     return text + "\n"
 
 

@@ -20,26 +20,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # figure 5 reads a model shipped i
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import datetime
+import json
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
 
-import torch  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import torch
+from tqdm.auto import tqdm
 
-from . import figures, notebooks, report  # noqa: E402
-from transformer_lib.timing import machine_info  # noqa: E402
+from transformer_lib.timing import machine_info
+
+from . import figures, notebooks, report
 
 SCHEMA = 1
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 def _load_average():

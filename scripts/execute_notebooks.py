@@ -30,9 +30,9 @@ from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-from notebook_tools import WIDGET_STATE, notebooks  # noqa: E402
+from notebook_tools import WIDGET_STATE, notebooks
 
-from benchmarks.targets import CHAPTER_BUDGET_S  # noqa: E402  (the book's budget per chapter, written once)
+from benchmarks.targets import CHAPTER_BUDGET_S
 
 
 def _kernel_cpu_seconds(client) -> float | None:

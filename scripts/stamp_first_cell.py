@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from notebook_tools import FIRST_CELL_TAGS, first_cell_source, notebooks  # noqa: E402
+from notebook_tools import FIRST_CELL_TAGS, first_cell_source, notebooks
 
 
 def stamp(path: Path) -> bool:

@@ -18,8 +18,8 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from transformer_lib import generate  # noqa: E402
-from transformer_lib.pretrained import (  # noqa: E402
+from transformer_lib import generate
+from transformer_lib.pretrained import (
     BertEncoder,
     CheckpointError,
     embed_sentences,

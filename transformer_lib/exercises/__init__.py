@@ -24,7 +24,9 @@ def needs_answer(answer) -> bool:
     return False
 
 
-def check_number(answer, expected: float, success: str, hint: str, rel_tol: float = 1e-3, abs_tol: float = 1e-6) -> bool:
+def check_number(
+    answer, expected: float, success: str, hint: str, rel_tol: float = 1e-3, abs_tol: float = 1e-6
+) -> bool:
     """Compare a numeric ``answer`` with ``expected`` (None or a non-number gets a prompt)."""
     if needs_answer(answer):
         return False

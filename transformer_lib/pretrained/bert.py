@@ -255,7 +255,9 @@ def load_bert(path=None) -> tuple[BertEncoder, PretrainedTokenizer]:
 
 
 @torch.no_grad()
-def embed_sentences(model: BertEncoder, tokenizer: PretrainedTokenizer, sentences, batch_size: int = 32) -> torch.Tensor:
+def embed_sentences(
+    model: BertEncoder, tokenizer: PretrainedTokenizer, sentences, batch_size: int = 32
+) -> torch.Tensor:
     """Sentence embeddings as sentence-transformers computes them for all-MiniLM-L6-v2.
 
     tokens -> encoder -> mean over real (non-padding) tokens -> divide by the L2 norm.

@@ -173,7 +173,9 @@ def _read_pytorch_bin(file: Path) -> dict[str, torch.Tensor]:
             f"{_first_sentence(error)}"
         ) from None
     if not isinstance(weights, dict):
-        raise CheckpointError(f"{file}: expected a dict of name -> tensor (a state_dict), got a {type(weights).__name__}")
+        raise CheckpointError(
+            f"{file}: expected a dict of name -> tensor (a state_dict), got a {type(weights).__name__}"
+        )
     for name, tensor in weights.items():
         if not isinstance(name, str) or not isinstance(tensor, torch.Tensor):
             raise CheckpointError(

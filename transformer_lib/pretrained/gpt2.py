@@ -74,7 +74,9 @@ def _gpt2_config(config: dict, file) -> TransformerConfig:
         raise CheckpointError(f"{file}: {error}") from None
 
 
-def _gpt2_assignments(weights: dict[str, torch.Tensor], config: TransformerConfig, source: str) -> dict[str, torch.Tensor]:
+def _gpt2_assignments(
+    weights: dict[str, torch.Tensor], config: TransformerConfig, source: str
+) -> dict[str, torch.Tensor]:
     """GPT-2 tensor names -> GPT parameter names.
 
     GPT-2 stores its linear layers as ``Conv1D`` with weight (in_features, out_features):

@@ -121,7 +121,9 @@ def load_tokenizer(path, max_length: int | None = None) -> PretrainedTokenizer:
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise ModuleNotFoundError("reading tokenizer.json needs the tokenizers package: `pip install tokenizers`") from None
+        raise ModuleNotFoundError(
+            "reading tokenizer.json needs the tokenizers package: `pip install tokenizers`"
+        ) from None
 
     folder = checkpoint_folder(path)
     tokenizer_file = folder / "tokenizer.json"
