@@ -39,5 +39,7 @@ class TokenEmbedding(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T) integer ids -> (B, T, D)."""
         check_token_ids("tokens", tokens, self.vocab_size)
+        if tokens.dtype not in (torch.int64, torch.int32):
+            tokens = tokens.long()  # nn.Embedding takes int64/int32 ids; int8/int16/uint8 are converted
         x = self.embedding(tokens)
         return x * math.sqrt(self.d_model) if self.scale else x

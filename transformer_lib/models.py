@@ -18,6 +18,7 @@ from .embeddings import TokenEmbedding
 from .layers import DecoderLayer, EncoderLayer
 from .masks import default_padding_mask
 from .norms import make_norm
+from .pooling import mean_pool
 from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
 
 __all__ = ["Encoder", "Decoder", "Transformer", "GPT", "SequenceClassifier"]
@@ -409,7 +410,7 @@ class SequenceClassifier(nn.Module):
         else:
             if mask.dim() != 4 or mask.shape[1:3] != (1, 1):
                 raise ValueError(f"mask must be a padding mask of shape (B, 1, 1, T), got {tuple(mask.shape)}")
-            keep = mask[:, 0, 0, :].to(hidden.dtype)  # (B, 1, 1, T) -> (B, T)
-            pooled = (hidden * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp(min=1)  # (B, D)
+            keep = mask[:, 0, 0, :].expand(hidden.shape[:2])  # (B, 1, 1, T) -> (B, T)
+            pooled = mean_pool(hidden, keep)  # (B, T, D) -> (B, D), padding left out
         logits = self.head(pooled)  # (B, D) -> (B, n_classes)
         return (logits, weights) if return_weights else logits

@@ -169,7 +169,7 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"is_causal=True needs self-attention (as many new keys as queries), "
                              f"got T={T} queries and {key.shape[1]} new keys")
         if mask is not None:
-            check_mask(mask, (B, self.n_heads, T, S))  # before the cache changes
+            check_mask(mask, (B, self.n_heads, T, S), device=query.device)  # before the cache changes
 
         # [book: project-split]
         q = split_heads(self.w_q(query), self.n_heads)  # (B, T, D) -> (B, T, H d_k) -> (B, H, T, d_k)
