@@ -51,3 +51,17 @@ def test_exercise_2(capsys):
     assert not ch14.check_exercise_2(other)
     assert "scores higher" in capsys.readouterr().out
     assert torch.isfinite(similarity).all()
+
+
+def test_exercise_3(capsys):
+    from transformer_lib.pretrained import mean_pool
+
+    assert ch14.check_exercise_3(mean_pool)
+    assert "Correct" in capsys.readouterr().out
+    assert not ch14.check_exercise_3(None)
+    assert "Replace None" in capsys.readouterr().out
+    assert not ch14.check_exercise_3(lambda hidden, mask: hidden.mean(dim=1))  # padding included
+    assert "real tokens" in capsys.readouterr().out
+    assert not ch14.check_exercise_3(lambda hidden, mask: hidden.sum(dim=1))
+    assert not ch14.check_exercise_3(lambda hidden, mask: hidden[:, 0])
+    assert "largest difference" in capsys.readouterr().out

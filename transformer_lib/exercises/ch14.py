@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import torch
 
-from . import feedback
+from . import check_function, feedback, needs_answer
 
 __all__ = [
     "PATTERN_SENTENCES",
@@ -18,9 +18,11 @@ __all__ = [
     "EXERCISE_2_PARAPHRASE",
     "check_exercise_1",
     "check_exercise_2",
+    "check_exercise_3",
 ]
 
-#: The English sentences on which the chapter measures what each head looks at.
+#: The English sentences on which the chapter measures what each head looks at:
+#: everyday sentences of 4 to 13 words, a few with a repeated word.
 PATTERN_SENTENCES = (
     "robot must obey orders",
     "the cat sat on the mat",
@@ -30,6 +32,46 @@ PATTERN_SENTENCES = (
     "she said that the book on the table was hers",
     "transformers read every word of a sentence at once",
     "after the rain the streets were wet and quiet",
+    "the train to the city leaves at seven in the morning",
+    "my brother plays the piano better than i do",
+    "we planted tomatoes in the garden last spring",
+    "the teacher asked the students to open their books",
+    "a small boat drifted slowly towards the island",
+    "he forgot his umbrella and got wet on the way home",
+    "the museum was closed because of the storm",
+    "children were laughing in the playground all afternoon",
+    "the old bridge was repaired after the flood",
+    "she poured milk into the coffee and stirred it",
+    "the computer crashed just before the deadline",
+    "birds sang in the trees while the sun came up",
+    "the doctor told him to rest for a week",
+    "our neighbours painted their house bright yellow",
+    "the library lends books, films and music for free",
+    "a strong wind blew the leaves off the trees",
+    "the chef tasted the soup and added more salt",
+    "they watched a film and then went to bed",
+    "the price of bread went up again this month",
+    "the river flows through the valley to the sea",
+    "he wrote a letter to his grandmother every sunday",
+    "the team won the match in the last minute",
+    "my phone battery died in the middle of the call",
+    "the mountains were covered in snow all winter",
+    "she learned to swim when she was five years old",
+    "the baker opens his shop before anyone else is awake",
+    "a model learns from examples, not from rules",
+    "the key was under the mat, where it always was",
+    "the students finished the exam an hour early",
+    "he repaired the bicycle with a borrowed wrench",
+    "the lights went out and the room fell silent",
+    "we walked along the beach and collected shells",
+    "the cat chased the mouse, but the mouse escaped",
+    "the meeting was moved from monday to tuesday",
+    "the farmer fed the cows and then milked them",
+    "a good map shows you where the roads go",
+    "the plane landed safely despite the fog",
+    "she keeps her keys in the blue box by the door",
+    "the concert ended with a song everyone knew",
+    "the old man fed the pigeons in the square",
 )
 
 #: Exercise 2: which candidate does MiniLM place closest to the query?
@@ -65,8 +107,7 @@ def _pattern_scores() -> dict[str, torch.Tensor]:
 
 def _as_layer_head(answer, n_layers: int, n_heads: int):
     """Return (layer, head) or None after printing what is wrong with ``answer``."""
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return None
     try:
         layer, head = (int(x) for x in answer)
@@ -110,8 +151,7 @@ def check_exercise_1(answer) -> bool:
 
 def check_exercise_2(answer) -> bool:
     """The index (0-based) of the candidate closest in meaning to the query, by cosine similarity."""
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return False
     candidates = list(EXERCISE_2_CANDIDATES)
     if isinstance(answer, str):
@@ -147,3 +187,26 @@ def check_exercise_2(answer) -> bool:
     return feedback(False, "", f"{candidates[index]!r} has cosine similarity {similarity[index]:.2f}; another "
                                "candidate scores higher. Embed the query and the candidates with embed_sentences "
                                "and compare dot products (the model's verdict, which may differ from yours).")
+
+
+def _pooling_inputs(generator: torch.Generator):
+    """Random hidden states (B, T, D) and a 0/1 mask (B, T) whose rows keep >= 1 real token."""
+    B = int(torch.randint(1, 5, (1,), generator=generator))
+    T = int(torch.randint(1, 9, (1,), generator=generator))
+    D = int(torch.randint(2, 17, (1,), generator=generator))
+    hidden = torch.randn(B, T, D, generator=generator)
+    lengths = torch.randint(1, T + 1, (B,), generator=generator)  # real tokens per row
+    attention_mask = (torch.arange(T) < lengths[:, None]).long()  # (B, T), padding at the end
+    return hidden, attention_mask
+
+
+def check_exercise_3(mean_pool) -> bool:
+    """The reader's ``mean_pool(hidden, attention_mask) -> (B, D)`` against the library's."""
+    from ..pretrained import mean_pool as reference
+
+    return check_function(
+        mean_pool, reference, _pooling_inputs,
+        success="Your pooling averages exactly the real tokens, as embed_sentences does.",
+        hint="Average over the T axis only the positions where attention_mask is 1: multiply "
+             "by the mask (as (B, T, 1)), sum over T, and divide by the number of real tokens.",
+    )
