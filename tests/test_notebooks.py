@@ -126,7 +126,7 @@ class TestChapterNotebook:
     def test_first_cell(self, path):
         first = load(path)["cells"][0]
         assert first["cell_type"] == "code"
-        assert cell_source(first) == first_cell_source(), (
+        assert cell_source(first) == first_cell_source(path.name), (
             f"{path.name}: first cell differs from the template; run scripts/stamp_first_cell.py {path}"
         )
         assert first["metadata"].get("tags") == FIRST_CELL_TAGS

@@ -627,3 +627,41 @@ def test_bert_checkpoint_with_prefix_legacy_names_and_bin_file(minilm, tmp_path)
     assert loaded_tokenizer.max_length == 512  # no sentence_bert_config.json: the position table's length
     with torch.no_grad():
         assert torch.equal(loaded(**batch), model(**batch))
+
+
+# --------------------------------------------------------------------------- optional packages
+
+_WITHOUT_EXTRAS = """
+import importlib.abc, sys
+EXTRAS = {"matplotlib", "ipywidgets", "mplfonts", "sklearn", "safetensors", "tokenizers", "gguf",
+          "transformers", "sentence_transformers", "IPython"}
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in EXTRAS:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Missing())
+"""
+
+
+def test_the_core_needs_no_extra_package(tmp_path):
+    """`pip install .` gives torch, numpy and tqdm: import, build, run and a loader's clear message."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.json").write_text(json.dumps(TINY_GPT2))
+    (tmp_path / "model.safetensors").write_bytes(b"\0" * 16)
+    script = _WITHOUT_EXTRAS + f"""
+import torch
+import transformer_lib as tl
+model = tl.GPT(tl.TransformerConfig(vocab_size=20, d_model=16, n_heads=2, n_layers=1, max_len=16))
+assert tl.generate(model, torch.tensor([[1, 2]]), 3, temperature=0).shape == (1, 5)
+try:
+    tl.load_gpt2({str(tmp_path)!r})
+except ModuleNotFoundError as error:
+    assert "pip install safetensors" in str(error), error
+else:
+    raise AssertionError("load_gpt2 without safetensors did not say what to install")
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stdout + proc.stderr
