@@ -272,12 +272,17 @@ def _translator():
     (dict(bos_id=-1), "bos_id must be an int id"),
     (dict(bos_id=1.0), "bos_id must be an int id"),
     (dict(bos_id=1, eos_id=99), "eos_id must be an int id"),
-    (dict(bos_id=1, max_len=20), r"max_len=20 target tokens after BOS do not fit in the model's max_len=10"),
+    (dict(bos_id=1, max_len=11), r"max_len=11 target tokens need 11 decoder positions, more than the model's max_len=10"),
 ])
 def test_greedy_decode_bad_ids(kwargs, message):
     kwargs.setdefault("max_len", 3)
     with pytest.raises(ValueError, match=message):
         tl.greedy_decode(_translator(), torch.tensor([[1, 2, 3]]), **kwargs)
+
+
+def test_greedy_decode_fills_the_model_exactly():
+    out = tl.greedy_decode(_translator(), torch.tensor([[1, 2, 3]]), max_len=10, bos_id=1)
+    assert out.shape == (1, 11)
 
 
 def test_greedy_decode_restores_mode_when_it_raises():

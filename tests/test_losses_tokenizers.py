@@ -33,7 +33,8 @@ def test_loss_bad_shapes():
 def test_word_tokenizer_round_trip_with_chinese():
     tok = tl.WordTokenizer.from_sentences([tl.BOOK_SENTENCES["burger"], "robot must obey orders"])
     ids = tok.encode(["今天", "晚上", "吃", "汉堡"])
-    assert tok.decode(ids) == ["今天", "晚上", "吃", "汉堡"]
+    assert tok.decode_tokens(ids) == ["今天", "晚上", "吃", "汉堡"]
+    assert tok.decode(ids) == "今天 晚上 吃 汉堡"
     assert tok.encode("robot dances") == [tok.stoi["robot"], tok.unk_id]
     batch, lengths = tok.batch_encode(["robot must", "obey orders now"], add_special=True)
     assert batch.shape == (2, 5) and lengths.tolist() == [4, 5] and batch[0, 4] == tok.pad_id

@@ -216,10 +216,11 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
                 f"{name} must be an int id in [0, {vocab_size - 1 if vocab_size else 'V - 1'}], got {value!r}"
             )
     model_max = getattr(config, "max_len", None)
-    if model_max is not None and 1 + max_len > model_max:
+    if model_max is not None and max_len > model_max:
+        # The decoder reads BOS + the first max_len - 1 produced tokens: max_len positions.
         raise ValueError(
-            f"max_len={max_len} target tokens after BOS do not fit in the model's max_len={model_max}; "
-            f"at most {model_max - 1} fit"
+            f"max_len={max_len} target tokens need {max_len} decoder positions, more than the "
+            f"model's max_len={model_max}"
         )
     was_training = model.training
     model.eval()

@@ -5,6 +5,7 @@ chapters only need to turn a handful of short sentences into ids.
 """
 from __future__ import annotations
 
+import operator
 from typing import Iterable, Sequence
 
 import torch
@@ -33,6 +34,10 @@ class WordTokenizer:
     """
 
     def __init__(self, vocab: Sequence[str]):
+        vocab = list(vocab) if isinstance(vocab, Iterable) and not isinstance(vocab, str) else vocab
+        if isinstance(vocab, str) or not isinstance(vocab, Iterable) or not all(
+                isinstance(w, str) for w in vocab):
+            raise TypeError(f"vocab must be a list of strings (the tokens), got {vocab!r:.80}")
         words = list(SPECIAL_TOKENS) + [w for w in dict.fromkeys(vocab) if w not in SPECIAL_TOKENS]
         self.itos: list[str] = words
         self.stoi: dict[str, int] = {w: i for i, w in enumerate(words)}
@@ -74,18 +79,65 @@ class WordTokenizer:
         ids = [self.stoi.get(token, self.unk_id) for token in self.tokenize(sentence)]
         return [self.bos_id, *ids, self.eos_id] if add_special else ids
 
-    def decode(self, ids, skip_special: bool = True) -> list[str]:
-        """Ids -> tokens."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
+    def decode_tokens(self, ids, skip_special: bool = True) -> list[str]:
+        """Ids -> the list of their tokens (one string per id), e.g. for axis labels.
+
+        Args:
+            ids: a 1-D sequence of ids: list/tuple of ints, 1-D integer tensor or array.
+            skip_special: leave out ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``.
+        """
         out = []
-        for i in ids:
-            if not 0 <= i < len(self.itos):
-                raise ValueError(f"id {i} is outside the vocabulary [0, {len(self.itos) - 1}]")
+        for i in self._check_ids(ids):
             if skip_special and self.itos[i] in SPECIAL_TOKENS:
                 continue
             out.append(self.itos[i])
         return out
+
+    def decode(self, ids, skip_special: bool = True) -> str:
+        """Ids -> text, the inverse of :meth:`encode`: tokens joined by spaces.
+
+        Every tokenizer of the library returns a string here; use
+        :meth:`decode_tokens` for the list of tokens.
+        """
+        return self.join(self.decode_tokens(ids, skip_special))
+
+    @staticmethod
+    def join(tokens: list[str]) -> str:
+        """Tokens -> text (words are separated by spaces)."""
+        return " ".join(tokens)
+
+    def _check_ids(self, ids) -> list[int]:
+        """``ids`` as a list of Python ints inside the vocabulary, or a clear error."""
+        if isinstance(ids, (str, bytes)) or ids is None:
+            raise TypeError(f"ids must be a sequence of integer ids, got {type(ids).__name__} {ids!r}")
+        if isinstance(ids, torch.Tensor) or hasattr(ids, "__array__"):
+            tensor = torch.as_tensor(ids)
+            if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+                raise TypeError(f"ids must hold integer ids, got dtype {tensor.dtype}")
+            if tensor.dim() > 1:
+                raise ValueError(
+                    f"ids must be 1-D (one sequence), got shape {tuple(tensor.shape)}; decode one row at a time"
+                )
+            ids = tensor.reshape(-1).tolist()
+        elif isinstance(ids, int) and not isinstance(ids, bool):
+            ids = [ids]
+        try:
+            ids = list(ids)
+        except TypeError:
+            raise TypeError(f"ids must be a sequence of integer ids, got {type(ids).__name__}") from None
+        checked = []
+        for i in ids:
+            try:
+                if isinstance(i, bool):
+                    raise TypeError
+                checked.append(operator.index(i))  # ints, numpy ints, 0-dim integer tensors
+            except TypeError:
+                raise TypeError(f"ids must be integer ids, got {i!r} of type {type(i).__name__}") from None
+        ids = checked
+        for i in ids:
+            if not 0 <= i < len(self.itos):
+                raise ValueError(f"id {i} is outside the vocabulary [0, {len(self.itos) - 1}]")
+        return ids
 
     def batch_encode(self, sentences: Sequence, add_special: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode and right-pad several sentences.
@@ -116,3 +168,8 @@ class CharTokenizer(WordTokenizer):
         if not isinstance(sentence, str):
             raise TypeError(f"sentence must be a string, got {sentence!r}")
         return [c for c in sentence if not c.isspace()]
+
+    @staticmethod
+    def join(tokens: list[str]) -> str:
+        """Characters -> text (no separator: spaces are not tokens)."""
+        return "".join(tokens)

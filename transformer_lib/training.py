@@ -15,13 +15,16 @@ Jupyter, a text bar in a terminal) and a hook that evaluates the model every
 few steps and records whatever it returns (accuracy, attention maps, ...).
 
 Repeatability: call :func:`set_seed` first. With the same seed, data order,
-number of threads and machine, two runs produce bit-identical losses.
+number of threads and machine, two runs produce bit-identical losses (on a GPU,
+also pass ``deterministic=True``, which switches PyTorch's deterministic kernels on
+for the whole process).
 
 Legend: B batch.
 """
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -35,24 +38,36 @@ from ._checks import check_positive_int
 __all__ = ["TrainingHistory", "set_seed", "train", "warmup_cosine", "accuracy"]
 
 
-def set_seed(seed: int, deterministic: bool = True, threads: int | None = None) -> None:
-    """Seed Python's and PyTorch's random generators and make PyTorch repeatable.
+def set_seed(seed: int, deterministic: bool = False, threads: int | None = None) -> None:
+    """Seed Python's and PyTorch's random generators (CPU and every GPU).
 
     Args:
-        seed: the seed.
-        deterministic: ask PyTorch for deterministic kernels
-            (``torch.use_deterministic_algorithms``); on the CPU this costs nothing.
-        threads: if given, the number of CPU threads PyTorch uses. The result of a
-            sum can depend on how the work is split between threads, so fixing the
-            count (1 is the safest) makes runs bit-identical across machines with
-            different core counts.
+        seed: the seed (an int >= 0).
+        deterministic: also ask PyTorch for deterministic kernels, **for the whole
+            process** (``torch.use_deterministic_algorithms(True)``): later code that
+            uses an operation without a deterministic kernel then raises. Off by
+            default; undo it with ``torch.use_deterministic_algorithms(False)``. On the
+            CPU the seed alone already makes a run repeatable.
+        threads: if given, the number of CPU threads PyTorch uses, also for the whole
+            process. The result of a sum can depend on how the work is split between
+            threads, so fixing the count (1 is the safest) makes runs bit-identical
+            across machines with different core counts.
     """
-    random.seed(seed)
-    torch.manual_seed(seed)
-    if deterministic:
-        torch.use_deterministic_algorithms(True)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    if not isinstance(deterministic, bool):
+        raise TypeError(f"deterministic must be True or False, got {deterministic!r}")
     if threads is not None:
         check_positive_int("threads", threads)
+    random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every CUDA device
+    if deterministic:
+        # cuBLAS needs this workspace setting for deterministic matrix products on a GPU.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+    if threads is not None:
         torch.set_num_threads(threads)
 
 
@@ -115,6 +130,36 @@ def _batches_for(batches, steps: int | None) -> tuple[Callable[[int], Any], int]
     return (lambda step: batches[step % len(batches)]), steps
 
 
+def _check_number(name: str, value, positive: bool = False) -> float:
+    """A finite real number, >= 0 (or > 0 with ``positive``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
+
+
+def _finite_loss(loss_fn: Callable) -> Callable:
+    """Wrap ``loss_fn`` so that a non-scalar or non-finite loss raises before any update."""
+    calls = 0
+
+    def checked(model, batch):
+        nonlocal calls
+        calls += 1
+        loss = loss_fn(model, batch)
+        if not (isinstance(loss, torch.Tensor) and loss.dim() == 0):
+            shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise TypeError(f"loss_fn must return a scalar tensor, got {shape}")
+        if not torch.isfinite(loss.detach()):
+            raise FloatingPointError(
+                f"loss_fn returned {loss.item()} at step {calls}; training stopped before the "
+                "weights were updated (lower lr, check the data, or clip gradients)"
+            )
+        return loss
+
+    return checked
+
+
 def train(
     model: nn.Module,
     batches,
@@ -167,6 +212,16 @@ def train(
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
     if eval_every is not None:
         check_positive_int("eval_every", eval_every)
+    _check_number("lr", lr, positive=True)
+    _check_number("weight_decay", weight_decay)
+    if clip_grad_norm is not None:
+        _check_number("clip_grad_norm", clip_grad_norm, positive=True)
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an int >= 0, got {warmup_steps!r}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function (model, batch) -> loss, got {type(loss_fn).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate must be a function model -> dict, got {type(evaluate).__name__}")
     if optimizer is None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     if schedule == "cosine":
@@ -180,14 +235,17 @@ def train(
         if evaluate is None:
             return
         model.eval()
-        with torch.no_grad():
-            result = evaluate(model)
-        model.train()
+        try:
+            with torch.no_grad():
+                result = evaluate(model)
+        finally:
+            model.train()
         if not isinstance(result, dict):
             raise TypeError(f"evaluate must return a dict, got {type(result).__name__}")
         history.eval_steps.append(step)
         history.evals.append(result)
 
+    loss_fn = _finite_loss(loss_fn)  # a NaN or inf loss raises before it reaches the weights
     start = time.perf_counter()
     # [book: train-loop]
     model.train()
