@@ -11,13 +11,23 @@ icon fonts from ``@jupyter-widgets/html-manager/dist/`` *relative to the page*;
 after the build, this extension copies those font files next to every folder of
 pages, so that no request fails (and none goes to a CDN). The same manager calls
 the MathJax 2 API to typeset widget labels; ``static/mathjax2-shim.js`` maps that
-call onto MathJax 3. Finally, MathJax is loaded on every page, because maths in
-chapter titles shows in the navigation sidebar of every page.
+call onto MathJax 3. MathJax is loaded on every page, because maths in chapter
+titles shows in the navigation sidebar of every page. Finally, the Chinese in the
+page text gets its own web font, cut to the characters the book uses
+(``cjk_font.py``, ``static/cjk-font.css``).
 """
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
+
+from sphinx.util import logging
+
+sys.path.insert(0, str(Path(__file__).parent))
+import cjk_font  # noqa: E402  (this folder is on the path only once Sphinx loads us)
+
+logger = logging.getLogger(__name__)
 
 FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 WIDGET_FONT_DIR = Path("@jupyter-widgets") / "html-manager" / "dist"
@@ -51,6 +61,24 @@ def copy_widget_fonts(app, exception):
             shutil.copy2(font, dest / font.name)
 
 
+def copy_favicon_to_root(app, exception):
+    # Pages name their icon (html.favicon in _config.yml); a browser that asks the site
+    # root for /favicon.ico anyway gets the same picture instead of a 404.
+    if exception is not None or app.builder.format != "html" or not app.config.html_favicon:
+        return
+    icon = Path(app.srcdir) / app.config.html_favicon
+    if icon.is_file() and icon.suffix == ".ico":
+        shutil.copy2(icon, Path(app.outdir) / "favicon.ico")
+
+
+def write_cjk_font(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    made = cjk_font.write_font(Path(app.srcdir), Path(app.outdir), logger)
+    if made:
+        logger.info("CJK web font: %d characters, %.0f kB", made[0], made[1] / 1e3)
+
+
 def add_static(app):
     # This extension's own static files (the MathJax 2 -> 3 shim for the widget manager).
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
@@ -64,6 +92,9 @@ def setup(app):
     # Before MathJax and the widget manager; a plain script that runs at once.
     app.add_js_file("mathjax2-shim.js", priority=200)
     app.connect("build-finished", copy_widget_fonts)
+    app.add_css_file("cjk-font.css")
+    app.connect("build-finished", write_cjk_font)
+    app.connect("build-finished", copy_favicon_to_root)
     # Late priority: after sphinx-thebe and myst-nb have added their assets.
     app.connect("html-page-context", remove_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
