@@ -10,12 +10,20 @@ does not go to the local server is blocked *and* recorded as a failure.
 Everything is discovered from the build, so new chapters are checked with no
 change here:
 
-* every page loads with no console error or warning and no failed request;
+* the book has been built: with no build, the tests fail (they never skip);
+* every page loads, and after its network has settled (and again after every
+  slider was moved) there is no console error or warning, no failed request
+  (HTTP 4xx/5xx seen by the browser *or* by the local server, e.g. the favicon
+  the browser asks for by itself, or a load that failed) and no request that
+  left localhost;
 * every internal link and resource exists (checked on the files);
 * every explorer (``.tl-explorer``, see transformer_lib/widgets.py) renders, and
   each of its sliders is moved to every value: after each move the visible
   picture changes and its alt text names the values the sliders show;
-* on pages with maths, MathJax renders every formula.
+* on pages with maths, MathJax renders every formula;
+* Chinese text (sidebar, prose, code, widget labels) is drawn with the book's web
+  font (book/_ext/cjk_font.py), as Chromium reports through the DevTools protocol,
+  not with whatever the machine happens to have.
 """
 from __future__ import annotations
 
@@ -26,6 +34,9 @@ import os
 import re
 import shutil
 import threading
+import time
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -54,6 +65,18 @@ def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+#: Stands for "no page" when the book has not been built: every test then fails on it.
+NO_BOOK = "<no built book>"
+#: CJK characters (the same ranges as the book's web font, book/_ext/cjk_font.py).
+CJK_JS_CLASS = (
+    "[\\u2e80-\\u2fdf\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u312f\\u3190-\\u33ff"
+    "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\ufe30-\\ufe4f\\uff00-\\uffef]"
+)
+CJK_FONT_FAMILY = "Book CJK"
+#: How Chromium names the web font's face (its source font's names) in what it reports.
+CJK_FONT_NAMES = ("Noto Sans CJK SC", "NotoSansCJKsc", CJK_FONT_FAMILY)
+
+
 def book_pages() -> list[str]:
     if not (BOOK / "index.html").exists():
         return []
@@ -69,10 +92,16 @@ def book_pages() -> list[str]:
 
 
 PAGES = book_pages()
-pytestmark = pytest.mark.skipif(not PAGES, reason=f"no built book at {BOOK}: run jupyter-book build . first")
+
+
+def require_book(page: str = "") -> None:
+    """Fail (never skip) when there is no built book to test."""
+    if not PAGES or page == NO_BOOK:
+        pytest.fail(f"no built book at {BOOK}: run `jupyter-book build .` first (README command 2 does)")
 
 
 def test_the_book_has_pages():
+    require_book()
     assert "book/intro.html" in PAGES or "intro.html" in PAGES
     assert any(p.startswith("notebooks/") for p in PAGES), PAGES
 
@@ -100,8 +129,9 @@ class _Links(HTMLParser):
         self.fetched_outside = []
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGES or [NO_BOOK])
 def test_internal_links_resolve(page):
+    require_book(page)
     parser = _Links()
     parser.feed((BOOK / page).read_text(encoding="utf-8"))
     broken = []
@@ -119,19 +149,42 @@ def test_internal_links_resolve(page):
 # --- the browser ---------------------------------------------------------------------------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+class Server:
+    """The built book on 127.0.0.1; it records every answer it gives with status >= 400.
+
+    The server's own record catches requests that the page's events do not show, such
+    as the favicon that the browser asks the site for by itself.
+    """
+
+    def __init__(self):
+        errors = self.errors = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_request(self, code="-", size="-"):
+                code = getattr(code, "value", code)
+                if isinstance(code, int) and code >= 400:
+                    errors.append(f"{self.path} (HTTP {code}, seen by the server)")
+
+            def log_message(self, *args):
+                pass
+
+        handler = functools.partial(Handler, directory=str(BOOK))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def take_errors(self) -> list[str]:
+        taken, self.errors[:] = list(self.errors), []
+        return taken
 
 
 @pytest.fixture(scope="session")
 def server():
-    handler = functools.partial(_QuietHandler, directory=str(BOOK))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    require_book()
+    srv = Server()
+    yield srv
+    srv.httpd.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -150,13 +203,15 @@ def browser():
 class PageVisit:
     """One page opened with every outside request blocked and every message recorded."""
 
-    def __init__(self, browser, server, page_path):
+    def __init__(self, browser, server: Server, page_path):
+        self.server = server
+        server.take_errors()  # what an earlier page left behind is not this page's
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.console: list[str] = []
         self.failed: list[str] = []
-        host = urlparse(server).netloc
+        host = urlparse(server.url).netloc
 
         def route(r):
             url = r.request.url
@@ -182,7 +237,26 @@ class PageVisit:
             "response",
             lambda r: r.status >= 400 and self.failed.append(f"{r.url} (HTTP {r.status})"),
         )
-        self.page.goto(urljoin(server, page_path), wait_until="load")
+        self.page.goto(urljoin(server.url, page_path), wait_until="load")
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the page's network is quiet (500 ms with no request) and its fonts are in."""
+        self.page.wait_for_load_state("networkidle", timeout=30_000)
+        self.page.evaluate("document.fonts.ready.then(() => true)")
+        # The server may still be writing the last answer's log line.
+        time.sleep(0.05)
+
+    def problems(self) -> list[str]:
+        self.failed += self.server.take_errors()
+        out = []
+        if self.outside:
+            out.append(f"requests leaving localhost: {self.outside}")
+        if self.failed:
+            out.append(f"failed requests: {self.failed}")
+        if self.console:
+            out.append(f"console messages: {self.console}")
+        return out
 
     def close(self):
         self.context.close()
@@ -215,8 +289,9 @@ def math_count(page_path: str) -> int:
     return len(re.findall(r'class="math notranslate nohighlight"', text))
 
 
-@pytest.mark.parametrize("page_path", PAGES)
+@pytest.mark.parametrize("page_path", PAGES or [NO_BOOK])
 def test_page_in_browser(browser, server, page_path):
+    require_book(page_path)
     visit = PageVisit(browser, server, page_path)
     page = visit.page
     try:
@@ -233,12 +308,91 @@ def test_page_in_browser(browser, server, page_path):
                 "n => document.querySelectorAll('mjx-container').length >= n", arg=n_math, timeout=30_000
             )
             assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported an error"
-        page.wait_for_timeout(300)  # let late console messages arrive
-        assert not visit.outside, f"{page_path}: requests leaving localhost: {visit.outside}"
-        assert not visit.failed, f"{page_path}: failed requests: {visit.failed}"
-        assert not visit.console, f"{page_path}: console messages: {visit.console}"
+            rendered = page.locator("mjx-container").count()
+            assert rendered >= n_math, f"{page_path}: {rendered} of {n_math} formulas rendered"
+        check_cjk_font(visit, page_path)
+        check_icons(visit, page_path)
+        visit.settle()
+        problems = visit.problems()
+        assert not problems, f"{page_path}: " + "; ".join(problems)
     finally:
         visit.close()
+
+
+def check_icons(visit: PageVisit, page_path: str) -> None:
+    """The page's icon and the site's /favicon.ico exist (no 404 in a reader's console).
+
+    A browser with a window asks for both by itself; headless Chromium does not, and
+    Playwright does not let a page fetch them, so they are fetched here from the server.
+    """
+    icons = visit.page.evaluate("[...document.querySelectorAll('link[rel~=\"icon\"]')].map(l => l.href)")
+    assert icons, f"{page_path}: the page names no icon (html.favicon in _config.yml)"
+    for url in [*icons, urljoin(visit.server.url, "/favicon.ico")]:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                body = answer.read()
+        except urllib.error.HTTPError as error:
+            visit.failed.append(f"{url} (HTTP {error.code})")
+            continue
+        assert len(body) > 100, f"{page_path}: the icon {url} is empty"
+
+
+# Marks up to one visible element per kind that holds CJK text in its own text nodes.
+MARK_CJK_JS = """
+(cls) => {
+  const re = new RegExp(cls);
+  const kinds = {nav: '.bd-sidebar-primary, nav', code: 'pre, code', widget: '.jupyter-widgets',
+                 text: 'article, main'};
+  const found = {};
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const el = node.parentElement;
+    if (!el || !re.test(node.nodeValue) || el.closest('script, style, title, mjx-container')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    for (const [kind, sel] of Object.entries(kinds)) {
+      if (!found[kind] && el.closest(sel)) {
+        el.setAttribute('data-cjk-check', kind);
+        found[kind] = [...node.nodeValue].filter(c => re.test(c)).join('');
+        break;
+      }
+    }
+  }
+  return found;
+}
+"""
+
+
+def check_cjk_font(visit: PageVisit, page_path: str) -> None:
+    """Every kind of Chinese text on the page is drawn with the book's web font."""
+    page = visit.page
+    found = page.evaluate(MARK_CJK_JS, CJK_JS_CLASS)
+    if not found:
+        return
+    assert page.evaluate(
+        "([fam, text]) => document.fonts.check(`16px \"${fam}\"`, text) && "
+        "[...document.fonts].some(f => f.family.replace(/\"/g, '') === fam && f.status === 'loaded')",
+        [CJK_FONT_FAMILY, "".join(found.values())],
+    ), f"{page_path}: the web font {CJK_FONT_FAMILY!r} did not load"
+    cdp = visit.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    for kind, chars in found.items():
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": f'[data-cjk-check="{kind}"]'})
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+        web = [
+            f for f in fonts
+            if f.get("isCustomFont")
+            and any(f.get(k, "").startswith(CJK_FONT_NAMES) for k in ("familyName", "postScriptName"))
+        ]
+        assert web, f"{page_path}: {kind} text {chars!r} is drawn with {fonts}, not the book's web font"
+        other = [f for f in fonts if not f.get("isCustomFont")]
+        assert sum(f["glyphCount"] for f in web) >= len(set(chars)) or not other, (
+            f"{page_path}: part of the {kind} text {chars!r} is drawn with {fonts}"
+        )
+    cdp.detach()
 
 
 VISIBLE_IMAGE_JS = """
@@ -253,6 +407,9 @@ VISIBLE_IMAGE_JS = """
 
 def drive_explorer(page, k: int, expected: dict) -> None:
     box = page.locator(".tl-explorer").nth(k)
+    assert box.evaluate(
+        "b => [...b.querySelectorAll('img.tl-explorer-image')].every(i => i.alt && i.alt.trim())"
+    ), f"explorer {k}: a picture has no alt text"
     box.scroll_into_view_if_needed()
     sliders = box.locator(".widget-slider")
     assert sliders.count() == len(expected["sliders"]), "explorer slider count differs from its state"

@@ -161,8 +161,8 @@ def test_pictures_are_dense_indexed_pngs_shown_at_their_displayed_size():
     (value,) = [leaf.value for leaf in leaves(stacks_of(explorer(draw, n=[1]))[0])]
     data = re.search(r"base64,([A-Za-z0-9+/=]+)", value).group(1)
     png = base64.b64decode(data)
-    width, height = png_size(png)
+    width, _ = png_size(png)
     shown = int(re.search(r' width="(\d+)"', value).group(1))
     assert width / shown == pytest.approx(EXPLORER_DENSITY, abs=0.02)
-    assert int(re.search(r' height="(\d+)"', value).group(1)) == round(height / EXPLORER_DENSITY)
+    assert "height:auto" in value  # the height follows the proportions
     assert png[25] == 3  # PNG colour type 3: indexed (256 colours)

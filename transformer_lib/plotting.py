@@ -519,16 +519,18 @@ def _inline_png(fig):
     if not fig.axes and not fig.lines and not fig.texts and not fig.images:
         return None  # an empty figure shows nothing (as IPython's own formatter)
     png = figure_to_png(fig, dpi=DISPLAY_DPI, close=False, density=STATIC_DENSITY)
-    width, height = png_size(png)
-    metadata = {"width": round(width / STATIC_DENSITY), "height": round(height / STATIC_DENSITY)}
-    return base64.b64encode(png).decode("ascii"), metadata
+    width, _ = png_size(png)
+    # The width only: the height follows from the picture's proportions, also when a
+    # narrow page scales the picture down (a fixed height would then distort it).
+    return base64.b64encode(png).decode("ascii"), {"width": round(width / STATIC_DENSITY)}
 
 
 def use_dense_inline_figures() -> bool:
     """In IPython/Jupyter, show figures as :data:`STATIC_DENSITY` x dense PNGs.
 
-    The displayed size stays 72 px per inch (the output's metadata carry it;
-    Jupyter and the book's HTML use it). Called on import; returns False
+    The displayed size stays 72 px per inch: the output's metadata carry the
+    displayed width (``{"image/png": {"width": ...}}``), which Jupyter and the
+    book's HTML (myst-nb) use. Called on import; returns False
     outside IPython.
     """
     try:

@@ -181,7 +181,7 @@ def explorer(
             )
         text = _alt_text(alt, kwargs, values)
         png = figure_to_png(fig, dpi=dpi, tight=tight, density=density, colors=COLORS)
-        width, height = png_size(png)
+        width, _ = png_size(png)
         total += len(png)
         if total > max_bytes:
             raise ValueError(
@@ -192,7 +192,7 @@ def explorer(
         pictures[index] = (
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(text)}" '
             f'title="{html.escape(values)}" data-values="{html.escape(values)}" '
-            f'width="{round(width / density)}" height="{round(height / density)}" '
+            f'width="{round(width / density)}" '
             f'class="tl-explorer-image" style="max-width:100%;height:auto">'
         )
 
