@@ -90,3 +90,44 @@ def test_feed_forward_acts_on_each_position_alone():
 def test_bad_layer_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tl.EncoderLayer(8, 2, 16, norm_first=False),
+    lambda: tl.EncoderLayer(8, 2, 16, norm_first=True),
+    lambda: tl.EncoderLayer(8, 2, 16, norm_first=True, norm="rmsnorm", activation="swiglu"),
+])
+def test_wrong_width_gives_one_message_in_every_placement(make):
+    with pytest.raises(ValueError, match=r"x must have d_model=8 features, got shape \(1, 3, 6\)"):
+        make()(torch.randn(1, 3, 6))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_layer_wrong_width(norm_first):
+    layer = tl.DecoderLayer(8, 2, 16, norm_first=norm_first)
+    with pytest.raises(ValueError, match=r"x must have d_model=8 features, got shape \(1, 3, 6\)"):
+        layer(torch.randn(1, 3, 6), torch.randn(1, 4, 8))
+
+
+def test_layer_options_are_keywords_and_choices_build_the_right_modules():
+    with pytest.raises(TypeError):
+        tl.EncoderLayer(8, 2, 16, 0.0, "relu")  # options after d_ff are keyword-only
+    layer = tl.EncoderLayer(8, 4, 16, norm="rmsnorm", activation="swiglu", n_kv_heads=2, bias=False)
+    assert isinstance(layer.norm1, tl.RMSNorm) and isinstance(layer.ffn, tl.SwiGLUFeedForward)
+    assert layer.self_attn.n_kv_heads == 2 and layer.self_attn.w_q.bias is None
+    assert tl.EncoderLayer(8, 2, 16, bias=False).norm1.bias is None
+
+
+def test_residual_placements_written_out():
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 8)
+    for norm_first in (False, True):
+        layer = tl.EncoderLayer(8, 2, 16, norm_first=norm_first).eval()
+        a, f = layer.self_attn, layer.ffn
+        if norm_first:  # x + Sublayer(Norm(x))
+            h = x + a(layer.norm1(x))
+            expected = h + f(layer.norm2(h))
+        else:  # Add & Norm: Norm(x + Sublayer(x))
+            h = layer.norm1(x + a(x))
+            expected = layer.norm2(h + f(h))
+        assert (layer(x) - expected).abs().max() < 1e-6

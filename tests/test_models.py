@@ -156,3 +156,61 @@ def test_encoder_pre_norm_has_final_norm_and_post_norm_does_not():
 def test_models_reject_non_configs():
     with pytest.raises(TypeError, match="config must be a TransformerConfig, got dict"):
         tl.GPT({"vocab_size": 3})
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n_kv_heads=3), ValueError, "n_heads=4 must be divisible by n_kv_heads=3"),
+    (dict(norm="batchnorm"), ValueError, r"norm must be one of \['layernorm', 'rmsnorm'\]"),
+    (dict(rope_layout="gptj"), ValueError, r"rope_layout must be one of \['half', 'interleaved'\]"),
+    (dict(rope_base=0.5), ValueError, "rope_base must be a number > 1"),
+    (dict(tie_embeddings="yes"), TypeError, "tie_embeddings must be True or False"),
+])
+def test_config_validates_the_llama_choices(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        _cfg(**kwargs)
+
+
+def test_config_repr_shows_llama_choices_only_when_set():
+    assert "norm=" not in repr(_cfg()).replace("norm_first", "") and "n_kv_heads" not in repr(_cfg())
+    assert "n_kv_heads=2" in repr(_cfg(n_kv_heads=2)) and "norm='rmsnorm'" in repr(_cfg(norm="rmsnorm"))
+
+
+def _llama_cfg(**kw):
+    return _cfg(n_kv_heads=2, activation="swiglu", norm="rmsnorm", positional="rope", rope_base=100000.0,
+                bias=False, **kw)
+
+
+def test_llama_setting_builds_the_llama_modules():
+    model = tl.GPT(_llama_cfg(tie_embeddings=False))
+    block = model.blocks[0]
+    assert model.pos_emb is None and block.self_attn.rotary.base == 100000.0
+    assert isinstance(block.norm1, tl.RMSNorm) and isinstance(model.norm_f, tl.RMSNorm)
+    assert isinstance(block.ffn, tl.SwiGLUFeedForward)
+    assert block.self_attn.w_k.weight.shape == (16, 32)  # H_kv d_k = 2 * 8
+    assert model.lm_head.weight is not model.tok_emb.embedding.weight
+    assert not any(name.endswith("bias") for name, _ in model.named_parameters())
+    names = set(model.state_dict())
+    assert {"tok_emb.embedding.weight", "blocks.0.ffn.w_gate.weight", "blocks.0.norm1.weight",
+            "norm_f.weight", "lm_head.weight"} <= names
+    logits, weights = model(torch.randint(0, 50, (2, 6)), return_weights=True)
+    assert logits.shape == (2, 6, 50) and weights[0].shape == (2, 4, 6, 6)
+
+
+def test_final_norm_follows_bias():
+    assert tl.GPT(_cfg(bias=False)).norm_f.bias is None
+    assert tl.GPT(_cfg()).norm_f.bias is not None
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_llama_setting_generates_the_same_with_and_without_cache(use_sdpa):
+    model = tl.GPT(_llama_cfg(use_sdpa=use_sdpa))
+    prompt = torch.randint(0, 50, (2, 3))
+    cached = tl.generate(model, prompt, 12, temperature=0, use_cache=True)
+    assert torch.equal(cached, tl.generate(model, prompt, 12, temperature=0, use_cache=False))
+
+
+def test_gpt_accepts_small_integer_ids():
+    model = tl.GPT(_cfg()).eval()
+    ids = torch.randint(0, 50, (1, 5))
+    for dtype in (torch.int8, torch.int16, torch.uint8, torch.int32):
+        assert torch.equal(model(ids.to(dtype)), model(ids))

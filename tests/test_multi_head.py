@@ -151,3 +151,106 @@ def test_bad_arguments():
         mha(torch.randn(2, 5, D), mask=tl.causal_mask(4))
     with pytest.raises(TypeError, match="mask must have dtype torch.bool"):
         mha(torch.randn(2, 5, D), mask=torch.ones(5, 5))
+
+
+# ----------------------------------------------------------------- grouped-query attention
+
+def _as_full_heads(gqa):
+    """The ordinary MultiHeadAttention that repeats each key/value head's weights for its group."""
+    H, H_kv, d_k, D = gqa.n_heads, gqa.n_kv_heads, gqa.d_head, gqa.d_model
+    full = tl.MultiHeadAttention(D, H, bias=gqa.w_q.bias is not None)
+    state = dict(gqa.state_dict())
+    for name in ("w_k", "w_v"):
+        w = state[f"{name}.weight"].reshape(H_kv, d_k, D)  # (H_kv d_k, D) -> (H_kv, d_k, D)
+        state[f"{name}.weight"] = w.repeat_interleave(H // H_kv, dim=0).reshape(H * d_k, D)
+        if f"{name}.bias" in state:
+            b = state[f"{name}.bias"].reshape(H_kv, d_k)
+            state[f"{name}.bias"] = b.repeat_interleave(H // H_kv, dim=0).reshape(H * d_k)
+    full.load_state_dict(state)
+    return full.to(gqa.w_q.weight)
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+@pytest.mark.parametrize("n_kv_heads", [1, 2, 4])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_grouped_query_attention_equals_repeated_heads(device, use_sdpa, n_kv_heads, dtype):
+    gqa = tl.MultiHeadAttention(D, H, n_kv_heads=n_kv_heads, use_sdpa=use_sdpa).to(device, dtype).eval()
+    assert gqa.w_k.weight.shape == (n_kv_heads * D // H, D) and gqa.w_q.weight.shape == (D, D)
+    full = _as_full_heads(gqa).eval()
+    x = torch.randn(2, 7, D, device=device, dtype=dtype)
+    padding = tl.padding_mask(torch.tensor([7, 4], device=device))
+    for kwargs in (dict(), dict(is_causal=True), dict(mask=padding, is_causal=True), dict(mask=padding)):
+        assert max_diff(gqa(x, **kwargs), full(x, **kwargs)) <= TOL[dtype]
+    out, weights = gqa(x, is_causal=True, return_weights=True)
+    assert weights.shape == (2, H, 7, 7)
+    _, full_weights = full(x, is_causal=True, return_weights=True)
+    assert max_diff(weights, full_weights) <= TOL[dtype]
+
+
+def test_grouped_query_attention_explicit_repeat():
+    gqa = tl.MultiHeadAttention(D, H, n_kv_heads=2).eval()
+    x = torch.randn(2, 5, D)
+    q = tl.split_heads(gqa.w_q(x), H)  # (B, H, T, d_k)
+    k = tl.split_heads(gqa.w_k(x), 2).repeat_interleave(2, dim=1)  # query head h reads kv head h // 2
+    v = tl.split_heads(gqa.w_v(x), 2).repeat_interleave(2, dim=1)
+    out, _ = tl.scaled_dot_product_attention(q, k, v, tl.causal_mask(5))
+    assert max_diff(gqa(x, is_causal=True), gqa.w_o(tl.merge_heads(out))) <= 1e-6
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_grouped_query_cache_stores_only_kv_heads(device, use_sdpa):
+    rope = tl.RotaryEmbedding(D // H, max_len=32, base=100000.0)
+    gqa = tl.MultiHeadAttention(D, H, n_kv_heads=2, rotary=rope, use_sdpa=use_sdpa, bias=False).to(device).eval()
+    x = torch.randn(2, 8, D, device=device)
+    full = gqa(x, is_causal=True)
+    cache = tl.KVCache()
+    parts = [gqa(x[:, :5], cache=cache, is_causal=True)]
+    parts += [gqa(x[:, t:t + 1], cache=cache, is_causal=True) for t in range(5, 8)]
+    assert cache.keys.shape == (2, 2, 8, D // H)  # (B, H_kv, S, d_k)
+    assert max_diff(torch.cat(parts, 1), full) <= 1e-5
+
+
+@pytest.mark.parametrize("n_kv_heads", [1, 2])
+def test_grouped_query_attention_matches_transformers_llama_attention(n_kv_heads):
+    transformers = pytest.importorskip("transformers")
+    from transformers.models.llama import modeling_llama
+    config = transformers.LlamaConfig(hidden_size=D, num_attention_heads=H, num_key_value_heads=n_kv_heads,
+                                      max_position_embeddings=32, rope_theta=100000.0, attention_bias=False)
+    config._attn_implementation = "eager"
+    ref = modeling_llama.LlamaAttention(config, layer_idx=0).eval()
+    rotary = modeling_llama.LlamaRotaryEmbedding(config)
+    mine = tl.MultiHeadAttention(D, H, n_kv_heads=n_kv_heads, bias=False,
+                                 rotary=tl.RotaryEmbedding(D // H, 32, base=100000.0, layout="half")).eval()
+    mine.load_state_dict({"w_q.weight": ref.q_proj.weight, "w_k.weight": ref.k_proj.weight,
+                          "w_v.weight": ref.v_proj.weight, "w_o.weight": ref.o_proj.weight})
+    x = torch.randn(2, 9, D)
+    position_embeddings = rotary(x, torch.arange(9)[None].expand(2, 9))
+    blocked = torch.full((9, 9), float("-inf")).triu(1)[None, None]  # additive causal mask
+    with torch.no_grad():
+        expected, expected_w = ref(x, position_embeddings=position_embeddings, attention_mask=blocked)
+        out, weights = mine(x, is_causal=True, return_weights=True)
+    assert max_diff(out, expected) <= 1e-5 and max_diff(weights, expected_w) <= 1e-5
+
+
+def test_from_torch_copies_nn_multihead_attention(device):
+    ref = nn.MultiheadAttention(D, H, batch_first=True, dropout=0.1).to(device, torch.float64).eval()
+    mine = tl.MultiHeadAttention.from_torch(ref, use_sdpa=True)
+    assert mine.w_q.weight.dtype == torch.float64 and not mine.training and mine.dropout_p == 0.1
+    x = torch.randn(2, 5, D, device=device, dtype=torch.float64)
+    assert max_diff(mine(x), ref(x, x, x)[0]) <= 1e-10
+    with pytest.raises(ValueError, match="kdim = vdim = embed_dim"):
+        tl.MultiHeadAttention.from_torch(nn.MultiheadAttention(D, H, kdim=8, vdim=8))
+    with pytest.raises(TypeError, match="must be a torch.nn.MultiheadAttention"):
+        tl.MultiHeadAttention.from_torch(nn.Linear(4, 4))
+
+
+def test_grouped_query_bad_arguments():
+    with pytest.raises(ValueError, match="n_heads=4 must be divisible by n_kv_heads=3"):
+        tl.MultiHeadAttention(D, H, n_kv_heads=3)
+    with pytest.raises(ValueError, match="n_kv_heads must be a positive integer"):
+        tl.MultiHeadAttention(D, H, n_kv_heads=0)
+    mha = tl.MultiHeadAttention(D, H)
+    with pytest.raises(ValueError, match="is_causal=True needs self-attention"):
+        mha(torch.randn(1, 3, D), torch.randn(1, 5, D), is_causal=True)
+    with pytest.raises(TypeError, match="is_causal must be True or False"):
+        mha(torch.randn(1, 3, D), is_causal=1)

@@ -79,3 +79,40 @@ def test_token_embedding_scale_and_range():
         emb(torch.tensor([[-1]]))
     with pytest.raises(TypeError, match="tokens must hold integer token ids, got dtype torch.float32"):
         emb(torch.tensor([[1.0]]))
+
+
+def test_rope_half_layout_matches_transformers_rotate_half():
+    d_k, T = 8, 6
+    rope = tl.RotaryEmbedding(d_k, max_len=16, base=100000.0, layout="half")
+    x = torch.randn(2, 3, T, d_k, dtype=torch.float64)
+    inv_freq = 100000.0 ** (-torch.arange(0, d_k, 2, dtype=torch.float64) / d_k)
+    angle = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq  # (T, d_k/2)
+    cos, sin = torch.cat([angle, angle], -1).cos(), torch.cat([angle, angle], -1).sin()
+    rotate_half = torch.cat([-x[..., d_k // 2:], x[..., : d_k // 2]], -1)
+    assert (rope.rotate(x) - (x * cos + rotate_half * sin)).abs().max() < 1e-12
+
+
+def test_rope_layouts_agree_after_permuting_rows():
+    from transformer_lib.positional import half_to_interleaved, interleaved_to_half
+    H, d_k, D = 3, 8, 12
+    w = torch.randn(H * d_k, D, dtype=torch.float64)
+    assert torch.equal(interleaved_to_half(half_to_interleaved(w, H), H), w)
+    x = torch.randn(5, D, dtype=torch.float64)
+    half = tl.RotaryEmbedding(d_k, 16, layout="half")
+    inter = tl.RotaryEmbedding(d_k, 16, layout="interleaved")
+    q_half = half.rotate((x @ w.T).view(5, H, d_k).transpose(0, 1), offset=2)  # (H, T, d_k)
+    q_inter = inter.rotate((x @ half_to_interleaved(w, H).T).view(5, H, d_k).transpose(0, 1), offset=2)
+    # the same vectors, features in another order: dot products (attention scores) agree
+    assert (q_half @ q_half.transpose(1, 2) - q_inter @ q_inter.transpose(1, 2)).abs().max() < 1e-12
+    with pytest.raises(ValueError, match=r"layout must be one of \['half', 'interleaved'\]"):
+        tl.RotaryEmbedding(8, layout="gptj")
+    with pytest.raises(ValueError, match="base must be a number > 1"):
+        tl.RotaryEmbedding(8, base=1)
+
+
+def test_positional_modules_take_max_len_then_d_model():
+    sin, learned = tl.SinusoidalPositionalEncoding(10, 4), tl.LearnedPositionalEmbedding(10, 4)
+    assert sin.pe.shape == (10, 4) and learned.embedding.weight.shape == (10, 4)
+    assert (sin.max_len, sin.d_model) == (learned.max_len, learned.d_model) == (10, 4)
+    with pytest.raises(ValueError, match=r"x must have d_model=4 features, got shape \(1, 2, 5\)"):
+        sin(torch.zeros(1, 2, 5))
