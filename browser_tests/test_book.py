@@ -146,6 +146,26 @@ def test_internal_links_resolve(page):
     assert not parser.fetched_outside, f"{page}: resources loaded from outside: {parser.fetched_outside}"
 
 
+#: A chapter's page: its HTML (with the explorers' pictures in the widget state) and the
+#: images it shows. Shared assets (_static/: scripts, fonts, styles) are not counted.
+MAX_PAGE_BYTES = 4_000_000
+
+
+@pytest.mark.parametrize("page", PAGES or [NO_BOOK])
+def test_page_size(page):
+    require_book(page)
+    path = BOOK / page
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    images = {
+        (path.parent / unquote(urlparse(ref).path)).resolve()
+        for ref in parser.refs
+        if not urlparse(ref).scheme and "_static/" not in ref and ref.lower().endswith((".png", ".jpg", ".jpeg", ".svg", ".gif"))
+    }
+    size = path.stat().st_size + sum(p.stat().st_size for p in images if p.is_file())
+    assert size < MAX_PAGE_BYTES, f"{page}: {size / 1e6:.2f} MB with its {len(images)} images"
+
+
 # --- the browser ---------------------------------------------------------------------------
 
 
