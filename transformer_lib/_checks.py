@@ -6,10 +6,14 @@ passes a wrong shape learns what to change instead of meeting a NaN later.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 
 __all__ = [
     "check_positive_int",
+    "check_nonnegative_int",
     "check_probability",
     "check_divisible",
     "check_choice",
@@ -23,19 +27,28 @@ __all__ = [
 
 
 def check_positive_int(name: str, value) -> int:
-    """Return ``value`` if it is an int > 0, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """Return ``value`` as an int if it is an integer > 0 (numpy integers too), else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value}")
-    return value
+    return int(value)
+
+
+def check_nonnegative_int(name: str, value) -> int:
+    """Return ``value`` as an int if it is an integer >= 0 (numpy integers too), else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative int, got {value!r} of type {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value}")
+    return int(value)
 
 
 def check_probability(name: str, value) -> float:
     """Return ``value`` if it is a number in [0, 1), else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a float in [0, 1), got {value!r}")
-    if not 0.0 <= value < 1.0:
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return float(value)
 

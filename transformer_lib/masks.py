@@ -11,6 +11,8 @@ Masks are only built by the helpers below and combined with ``&``.
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 from ._checks import check_positive_int, check_tensor
@@ -30,9 +32,10 @@ def causal_mask(T: int, device=None, offset: int = 0) -> torch.Tensor:
     Returns:
         BoolTensor of shape ``(T, offset + T)``; ``(T, T)`` when ``offset == 0``.
     """
-    check_positive_int("T", T)
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+    T = check_positive_int("T", T)
+    if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or offset < 0:
         raise ValueError(f"offset must be a non-negative int, got {offset!r}")
+    offset = int(offset)
     query_pos = torch.arange(offset, offset + T, device=device)  # (T,)
     key_pos = torch.arange(offset + T, device=device)  # (S,)
     return key_pos[None, :] <= query_pos[:, None]  # (T, S)
@@ -50,7 +53,12 @@ def padding_mask(lengths, max_len: int | None = None) -> torch.Tensor:
         over heads and queries, so every query ignores the padding keys.
     """
     if not isinstance(lengths, torch.Tensor):
-        lengths = torch.as_tensor(lengths)
+        try:
+            lengths = torch.as_tensor(lengths)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"lengths must be a 1-D list or tensor of integer lengths, got {lengths!r:.60}"
+            ) from None
     check_tensor("lengths", lengths, ndim=1)
     if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
@@ -61,7 +69,7 @@ def padding_mask(lengths, max_len: int | None = None) -> torch.Tensor:
     longest = int(lengths.max())
     if max_len is None:
         max_len = max(longest, 1)
-    check_positive_int("max_len", max_len)
+    max_len = check_positive_int("max_len", max_len)
     if longest > max_len:
         raise ValueError(f"max_len={max_len} is shorter than the longest length {longest}")
     positions = torch.arange(max_len, device=lengths.device)  # (S,)
@@ -76,6 +84,10 @@ def token_padding_mask(tokens: torch.Tensor, pad_id: int) -> torch.Tensor:
         BoolTensor ``(B, 1, 1, S)``, True on real tokens (wherever padding sits).
     """
     check_tensor("tokens", tokens, ndim=2)
+    if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
+        raise TypeError(f"tokens must hold integer token ids, got dtype {tokens.dtype}")
+    if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral):
+        raise TypeError(f"pad_id must be an int token id, got {pad_id!r}")
     return (tokens != pad_id)[:, None, None, :]  # (B, S) -> (B, 1, 1, S)
 
 
