@@ -95,3 +95,20 @@ def test_bad_head_arguments(call, error, message):
 def test_empty_head_tensors():
     assert tl.split_heads(torch.randn(0, 3, 8), 2).shape == (0, 2, 3, 4)
     assert tl.merge_heads(torch.randn(2, 2, 0, 4)).shape == (2, 0, 8)
+
+
+@pytest.mark.parametrize("legend", [{"B": "2"}, {"B": 2.0}, [("B", 2)], {2: 2}])
+def test_trace_shapes_refuses_a_bad_legend(legend):
+    from transformer_lib.shapes import trace_shapes
+
+    with pytest.raises(TypeError, match="legend must map dimension names to int sizes"):
+        trace_shapes(torch.nn.Linear(2, 2), torch.zeros(1, 2), legend=legend)
+
+
+def test_trace_shapes_removes_its_hooks_when_the_model_raises():
+    from transformer_lib.shapes import trace_shapes
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1))
+    with pytest.raises(RuntimeError):
+        trace_shapes(model, torch.zeros(1, 2))
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())

@@ -10,7 +10,8 @@ Example::
     print(trace.table(max_depth=2))
 
 Dimension legend (as in the rest of the library): B batch, T sequence length,
-D d_model, H heads, K = D // H, F d_ff, V vocabulary size.
+D d_model, H heads, d_k = D / H head width, d_ff feed-forward width, V vocabulary
+size. A legend maps any such name to a size, e.g. ``{"B": 2, "T": 6, "d_ff": 64}``.
 """
 from __future__ import annotations
 
@@ -127,6 +128,10 @@ def trace_shapes(model: nn.Module, *args, legend: Mapping[str, int] | None = Non
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if legend is not None:
+        if not isinstance(legend, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in legend.items()):
+            raise TypeError(f"legend must map dimension names to int sizes, e.g. {{'B': 2, 'T': 6}}, got {legend!r}")
     names = {module: name for name, module in model.named_modules()}
     records: list[ShapeRecord] = []
     open_calls: list[ShapeRecord] = []
