@@ -212,6 +212,7 @@ class DecoderLayer(_ResidualLayer):
         Returns:
             x (B, T, D), or ``(x, self_weights (B, H, T, T), cross_weights (B, H, T, S))``.
         """
+        # [book: decoder-forward]
         check_tensor("x", x, ndim=3)
         check_features("x", x, self.d_model)
         check_tensor("memory", memory, ndim=3)
@@ -230,3 +231,4 @@ class DecoderLayer(_ResidualLayer):
         x, cross_weights = self._residual(x, self.norm2, cross_attend, self.dropout2)
         x, _ = self._residual(x, self.norm3, lambda h: (self.ffn(h), None), self.dropout3)
         return (x, self_weights, cross_weights) if return_weights else x
+        # [/book: decoder-forward]

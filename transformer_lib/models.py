@@ -347,6 +347,7 @@ class GPT(_Embeddings):
             logits (B, T, V), or ``(logits, weights)``.
         """
         check_tensor("tokens", tokens, ndim=2)
+        # [book: gpt-forward]
         offset = 0 if cache is None else self._cache_offset(cache)
         x = self.embed(tokens, offset)  # (B, T) -> (B, T, D), positions offset .. offset + T - 1
         all_weights = []
@@ -359,6 +360,7 @@ class GPT(_Embeddings):
             else:
                 x = block(x, cache=layer_cache, is_causal=True)
         logits = self.lm_head(self.norm_f(x))  # (B, T, D) -> (B, T, V)
+        # [/book: gpt-forward]
         return (logits, all_weights) if return_weights else logits
 
 
@@ -394,6 +396,7 @@ class SequenceClassifier(nn.Module):
         ``mask`` is a padding mask (B, 1, 1, T) (True on real positions); pooling ignores
         padded positions.
         """
+        # [book: classifier-forward]
         if self.input_dim is not None:
             check_tensor("x", x, ndim=3)
             if x.shape[-1] != self.input_dim:
@@ -414,3 +417,4 @@ class SequenceClassifier(nn.Module):
             pooled = mean_pool(hidden, keep)  # (B, T, D) -> (B, D), padding left out
         logits = self.head(pooled)  # (B, D) -> (B, n_classes)
         return (logits, weights) if return_weights else logits
+        # [/book: classifier-forward]

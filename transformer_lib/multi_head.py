@@ -212,10 +212,12 @@ class MultiHeadAttention(nn.Module):
             elif T > 1 or mask is not None:  # a single new query may see every key: nothing to hide
                 causal = causal_mask(T, device=q.device, offset=S - T)  # (T, S)
                 mask = causal if mask is None else mask & causal
+        # [book: fused-call]
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=fused_causal,
             enable_gqa=self.n_kv_heads != self.n_heads,  # shares each key/value head, no copy
         )
+        # [/book: fused-call]
         if mask is not None:
             # A query with no allowed key gets zeros (the fused kernel may give NaN).
             any_key = mask.any(dim=-1, keepdim=True)  # (..., T, S) -> (..., T, 1)

@@ -184,6 +184,7 @@ class RotaryEmbedding(nn.Module):
         check_features("x", x, self.d_head, what="d_head")
         T = x.shape[-2]
         _check_length(T, offset, self.max_len)
+        # [book: rope-rotate]
         cos = self.cos[offset : offset + T].to(x.dtype)  # (T, d_k/2)
         sin = self.sin[offset : offset + T].to(x.dtype)
         if self.layout == "half":
@@ -192,6 +193,7 @@ class RotaryEmbedding(nn.Module):
         even, odd = x[..., 0::2], x[..., 1::2]  # (..., T, d_k/2) each: pair i = (2i, 2i+1)
         rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., T, d_k/2, 2)
         return rotated.flatten(-2)  # (..., T, d_k/2, 2) -> (..., T, d_k), pairs back in place
+        # [/book: rope-rotate]
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotate queries (..., T, d_k) and keys (..., T, d_k) that start at position ``offset``.
