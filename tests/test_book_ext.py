@@ -84,3 +84,32 @@ def test_logo_files_are_up_to_date(tmp_path, name):
     assert committed.read_bytes() == (tmp_path / name).read_bytes(), (
         f"book/_assets/{name} differs from book/_ext/logo.py: run python book/_ext/logo.py"
     )
+
+
+def test_dense_png_on_a_prose_page_shows_at_its_72_dpi_size(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from docutils import nodes
+
+    import book_ext
+    from transformer_lib import plotting
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    plotting.save_figure(fig, tmp_path / "dense.png")
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    fig.savefig(tmp_path / "plain.png", dpi=72)
+    plt.close(fig)
+    width, dpi = book_ext.png_width_and_dpi(tmp_path / "dense.png")
+    assert round(dpi) == 144
+    doc = nodes.document(None, None)
+    dense, plain = nodes.image(uri="dense.png"), nodes.image(uri="plain.png")
+    given = nodes.image(uri="dense.png", width="50px")
+    doc += [dense, plain, given]
+    book_ext.size_dense_images(type("App", (), {"srcdir": str(tmp_path)})(), doc)
+    assert dense["width"] == f"{round(width / 2)}px"
+    assert "width" not in plain
+    assert given["width"] == "50px"

@@ -53,6 +53,7 @@ __all__ = [
     "attention_grid",
     "matrix_heatmap",
     "figure_to_png",
+    "save_figure",
     "png_size",
     "raise_small_text",
     "use_dense_inline_figures",
@@ -512,6 +513,20 @@ def figure_to_png(
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True, dpi=(dpi * density, dpi * density))
     return out.getvalue()
+
+
+def save_figure(fig, path, *, density: float = STATIC_DENSITY, close: bool = True) -> int:
+    """Save ``fig`` as a PNG file for a page of the book (e.g. the performance appendix).
+
+    Like the notebook figures: :data:`STATIC_DENSITY` pixels per displayed pixel, shown
+    at 72 px per inch of figure. The PNG's pHYs chunk records ``72 * density`` dpi, and
+    the book (``book/_ext``) shows such a file at ``pixels * 72 / dpi`` CSS pixels wide
+    when the page gives no width. Returns the file size in bytes.
+    """
+    png = figure_to_png(fig, dpi=DISPLAY_DPI, close=close, density=density)
+    with open(path, "wb") as f:
+        f.write(png)
+    return len(png)
 
 
 def _inline_png(fig):

@@ -14,11 +14,14 @@ the MathJax 2 API to typeset widget labels; ``static/mathjax2-shim.js`` maps tha
 call onto MathJax 3. MathJax is loaded on every page, because maths in chapter
 titles shows in the navigation sidebar of every page. Finally, the Chinese in the
 page text gets its own web font, cut to the characters the book uses
-(``cjk_font.py``, ``static/cjk-font.css``).
+(``cjk_font.py``, ``static/cjk-font.css``), the site gets its icon at the root
+too, and dense PNGs on prose pages (``transformer_lib.plotting.save_figure``) show
+at their 72-dpi size.
 """
 from __future__ import annotations
 
 import shutil
+import struct
 import sys
 from pathlib import Path
 
@@ -79,6 +82,40 @@ def write_cjk_font(app, exception):
         logger.info("CJK web font: %d characters, %.0f kB", made[0], made[1] / 1e3)
 
 
+#: PNG files saved at this many dpi or more (pHYs) are dense: shown at 72 px per inch.
+DENSE_DPI = 72 * 1.35
+
+
+def png_width_and_dpi(path: Path) -> tuple[int, float | None]:
+    """Pixel width and horizontal dpi (pHYs, None when absent) of a PNG file."""
+    head = path.read_bytes()[:4096]
+    width = struct.unpack(">I", head[16:20])[0]
+    at = head.find(b"pHYs")
+    if at < 0 or head[at + 12] != 1:  # unit 1: pixels per metre
+        return width, None
+    return width, round(struct.unpack(">I", head[at + 4:at + 8])[0] * 0.0254, 1)
+
+
+def size_dense_images(app, doctree):
+    """Show dense PNGs of the prose pages (plotting.save_figure) at their 72-dpi size.
+
+    A 2x PNG (pHYs 144 dpi) named in Markdown (``![alt](file.png)``) would otherwise
+    show twice as large; notebook figures carry their width already.
+    """
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.image):
+        uri = node.get("uri", "")
+        if any(k in node for k in ("width", "height", "scale")) or not uri.lower().endswith(".png"):
+            continue
+        path = Path(app.srcdir) / uri
+        if not path.is_file():
+            continue
+        width, dpi = png_width_and_dpi(path)
+        if dpi and dpi >= DENSE_DPI:
+            node["width"] = f"{round(width * 72 / dpi)}px"
+
+
 def add_static(app):
     # This extension's own static files (the MathJax 2 -> 3 shim for the widget manager).
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
@@ -95,6 +132,7 @@ def setup(app):
     app.add_css_file("cjk-font.css")
     app.connect("build-finished", write_cjk_font)
     app.connect("build-finished", copy_favicon_to_root)
+    app.connect("doctree-read", size_dense_images, priority=900)
     # Late priority: after sphinx-thebe and myst-nb have added their assets.
     app.connect("html-page-context", remove_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
