@@ -226,6 +226,59 @@ def test_bert_bad_inputs(minilm):
         model(ids, token_type_ids=torch.full_like(ids, 2))
 
 
+def test_bert_and_its_tokenizer_refuse_misuse_by_name(minilm):
+    model, tokenizer = minilm
+    ids = tokenizer(["robot must obey orders"])["input_ids"]
+    with pytest.raises(TypeError, match="input_ids must hold integer token ids"):
+        model(ids.float())
+    with pytest.raises(ValueError, match="token_type_ids contains id -1"):
+        model(ids, token_type_ids=-torch.ones_like(ids))
+    with pytest.raises(TypeError, match="ids must be a 1-D tensor"):
+        tokenizer.decode(ids)
+    for bad in ([-1], [tokenizer.vocab_size]):
+        with pytest.raises(ValueError, match="outside the vocabulary"):
+            tokenizer.decode(bad)
+        with pytest.raises(ValueError, match="outside the vocabulary"):
+            tokenizer.convert_ids_to_tokens(bad)
+    assert tokenizer.convert_ids_to_tokens(ids[0])[:2] == ["[CLS]", "robot"]
+
+
+def test_attention_mask_of_any_dtype_means_the_same(minilm):
+    model, tokenizer = minilm
+    batch = tokenizer(["robot must obey orders", "hello"])
+    with torch.no_grad():
+        reference = model(batch["input_ids"], batch["attention_mask"])
+        for dtype in (torch.bool, torch.int32, torch.float32):
+            assert torch.equal(model(batch["input_ids"], batch["attention_mask"].to(dtype)), reference)
+        nothing_real = model(batch["input_ids"], torch.zeros_like(batch["attention_mask"]))
+    assert torch.isfinite(nothing_real).all()  # every attention row fully masked: zeros, never NaN
+
+
+def test_embed_sentences_takes_any_iterable_and_restores_training_mode(minilm):
+    model, tokenizer = minilm
+    listed = embed_sentences(model, tokenizer, ["a robot", "a cat"])
+    assert torch.equal(embed_sentences(model, tokenizer, (s for s in ["a robot", "a cat"])), listed)
+    model.train()
+    try:
+        with pytest.raises(TypeError, match="texts must be a string or a non-empty list of strings"):
+            embed_sentences(model, tokenizer, ["fine", 3])
+        assert model.training  # restored although the call raised
+    finally:
+        model.eval()
+
+
+def test_attention_pattern_scores_refuses_inconsistent_inputs():
+    from transformer_lib.pretrained import attention_pattern_scores
+
+    ids, mask = torch.tensor([[1, 5, 2]]), torch.ones(1, 3)
+    with pytest.raises(ValueError, match="non-empty list"):
+        attention_pattern_scores([], ids, mask, cls_id=1, sep_id=2)
+    with pytest.raises(ValueError, match="attention_mask must have the shape of input_ids"):
+        attention_pattern_scores([torch.rand(1, 2, 3, 3)], ids, torch.ones(1, 2), cls_id=1, sep_id=2)
+    with pytest.raises(ValueError, match="matching input_ids"):
+        attention_pattern_scores([torch.rand(1, 2, 3, 3), torch.rand(1, 2, 4, 4)], ids, mask, cls_id=1, sep_id=2)
+
+
 def test_bert_encoder_runs_the_library_encoder(minilm):
     """BertEncoder = BERT's embeddings + transformer_lib.Encoder: no second copy of the layer loop."""
     from transformer_lib import Encoder

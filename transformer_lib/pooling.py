@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_tensor
+from ._checks import check_float_tensor, check_tensor
 
 __all__ = ["mean_pool"]
 
@@ -26,7 +26,7 @@ def mean_pool(hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         (B, D): for each sequence the mean over its real positions; a sequence with
         no real position gets zeros (like a fully masked attention row).
     """
-    check_tensor("hidden", hidden, ndim=3)
+    check_float_tensor("hidden", hidden, ndim=3)
     check_tensor("keep", keep, ndim=2)
     if keep.shape != hidden.shape[:2]:
         raise ValueError(

@@ -33,7 +33,6 @@ from torch import nn
 from .._checks import check_token_ids
 from ..config import TransformerConfig
 from ..embeddings import TokenEmbedding
-from ..masks import token_padding_mask
 from ..models import Encoder
 from ..pooling import mean_pool
 from ..positional import LearnedPositionalEmbedding
@@ -123,8 +122,9 @@ class BertEncoder(nn.Module):
 
     def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T) ids -> (B, T, D): LayerNorm(token + position + token type)."""
+        check_token_ids("input_ids", input_ids, self.config.vocab_size)
         if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
+            token_type_ids = torch.zeros_like(input_ids, dtype=torch.long)
         check_token_ids("token_type_ids", token_type_ids, self.type_vocab_size)
         x = self.tok_emb(input_ids) + self.type_emb(token_type_ids)  # (B, T, D)
         x = self.pos_emb(x)  # adds the learned position vectors 0..T-1
@@ -142,7 +142,8 @@ class BertEncoder(nn.Module):
         Args:
             input_ids: (B, T) token ids.
             attention_mask: optional (B, T), 1/True on real tokens and 0/False on padding
-                (what a tokenizer returns). Padding keys get no attention.
+                (what a tokenizer returns; any dtype, nonzero = real). Padding keys get no
+                attention; a sequence with no real token gets zeros from every attention.
             token_type_ids: optional (B, T) segment ids, zeros by default.
             return_weights: also return each layer's attention weights.
 
@@ -162,7 +163,7 @@ class BertEncoder(nn.Module):
         # [book: bert-forward]
         mask = None
         if attention_mask is not None:
-            mask = token_padding_mask(attention_mask, pad_id=0)  # (B, T) -> (B, 1, 1, T), True on real tokens
+            mask = (attention_mask != 0)[:, None, None, :]  # (B, T) -> (B, 1, 1, T), True on real tokens
         return self.encoder(self.embed(input_ids, token_type_ids), mask=mask, return_weights=return_weights)
         # [/book: bert-forward]
 
@@ -265,23 +266,24 @@ def embed_sentences(
     Returns:
         (N, D) tensor whose rows have length 1, so ``emb @ emb.T`` is the cosine similarity.
     """
-    if isinstance(sentences, str):
-        sentences = [sentences]
+    sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+    if not sentences:
+        raise ValueError("sentences is empty: pass at least one sentence")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     was_training = model.training
     model.eval()
-    # [book: embed-batches]
-    pooled = []
-    for start in range(0, len(sentences), batch_size):
-        batch = tokenizer(list(sentences[start:start + batch_size]))
-        device = next(model.parameters()).device
-        batch = {k: v.to(device) for k, v in batch.items()}
-        hidden = model(**batch)  # (B, T, D)
-        pooled.append(mean_pool(hidden, batch["attention_mask"]))  # (B, D)
-    model.train(was_training)
-    if not pooled:
-        raise ValueError("sentences is empty: pass at least one sentence")
-    embeddings = torch.cat(pooled)  # (N, D)
-    return torch.nn.functional.normalize(embeddings, p=2, dim=-1)
-    # [/book: embed-batches]
+    device = next(model.parameters()).device
+    try:
+        # [book: embed-batches]
+        pooled = []
+        for start in range(0, len(sentences), batch_size):
+            batch = tokenizer(sentences[start:start + batch_size])
+            batch = {k: v.to(device) for k, v in batch.items()}
+            hidden = model(**batch)  # (B, T, D)
+            pooled.append(mean_pool(hidden, batch["attention_mask"]))  # (B, T, D) -> (B, D)
+        embeddings = torch.cat(pooled)  # (N, D)
+        return torch.nn.functional.normalize(embeddings, p=2, dim=-1)
+        # [/book: embed-batches]
+    finally:
+        model.train(was_training)

@@ -36,20 +36,32 @@ def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: t
     those queries (all sentences together).
 
     Args:
-        weights: list of L tensors (B, H, T, T), as ``BertEncoder(..., return_weights=True)`` returns.
+        weights: list of N tensors (B, H, T, T), as ``BertEncoder(..., return_weights=True)`` returns.
         input_ids: (B, T) token ids.
         attention_mask: (B, T), 1 on real tokens.
         cls_id, sep_id: ids of [CLS] and [SEP].
 
     Returns:
-        dict pattern name -> (L, H) tensor of average attention mass in [0, 1].
+        dict pattern name -> (N, H) tensor of average attention mass in [0, 1].
     """
-    stacked = torch.stack(list(weights), dim=0)  # L x (B, H, T, S) -> (L, B, H, T, S)
-    if stacked.dim() != 5 or stacked.shape[1] != input_ids.shape[0] or stacked.shape[-1] != input_ids.shape[1]:
+    weights = list(weights)
+    if not weights or not all(isinstance(w, torch.Tensor) for w in weights):
+        raise ValueError("weights must be a non-empty list of (B, H, T, T) tensors, one per layer")
+    for name, value in (("input_ids", input_ids), ("attention_mask", attention_mask)):
+        if not isinstance(value, torch.Tensor) or value.dim() != 2:
+            raise ValueError(f"{name} must be a (B, T) tensor, got {getattr(value, 'shape', type(value).__name__)}")
+    if attention_mask.shape != input_ids.shape:
+        raise ValueError(
+            f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(attention_mask.shape)}"
+        )
+    B, T = input_ids.shape
+    if any(w.dim() != 4 or w.shape[0] != B or w.shape[2:] != (T, T) or w.shape != weights[0].shape for w in weights):
         raise ValueError(
             f"weights must be a list of (B, H, T, T) tensors matching input_ids {tuple(input_ids.shape)}, "
-            f"got {tuple(stacked.shape[1:])}"
+            f"got {[tuple(w.shape) for w in weights]}"
         )
+    stacked = torch.stack(weights, dim=0)  # N x (B, H, T, S) -> (N, B, H, T, S)
     # [book: pattern-scores]
     T = input_ids.shape[1]
     real = attention_mask.bool()  # (B, T)
@@ -67,9 +79,9 @@ def attention_pattern_scores(weights, input_ids: torch.Tensor, attention_mask: t
     }
     scores = {}
     for name, keys in targets.items():
-        mass = (stacked * keys[None, :, None].to(stacked.dtype)).sum(-1)  # (L, B, H, T): weight on those keys
+        mass = (stacked * keys[None, :, None].to(stacked.dtype)).sum(-1)  # (N, B, H, T): weight on those keys
         counted = real & ~special & keys.any(-1)  # (B, T): queries that have such a key
         n = counted.sum().clamp(min=1)
-        scores[name] = (mass * counted[None, :, None].to(mass.dtype)).sum(dim=(1, 3)) / n  # (L, H)
+        scores[name] = (mass * counted[None, :, None].to(mass.dtype)).sum(dim=(1, 3)) / n  # (N, H)
     return scores
     # [/book: pattern-scores]

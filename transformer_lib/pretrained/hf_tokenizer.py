@@ -56,11 +56,24 @@ class PretrainedTokenizer:
         """One text -> its tokens as strings, e.g. ``['[CLS]', 'robot', ..., '[SEP]']``."""
         return self.backend.encode(text).tokens
 
+    def _check_ids(self, ids) -> list[int]:
+        """A list or 1-D tensor of ids, each in [0, vocab_size) -> list of ints."""
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1 or ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+                raise TypeError(f"ids must be a 1-D tensor of integer ids, got shape {tuple(ids.shape)}, {ids.dtype}")
+            ids = ids.tolist()
+        if not isinstance(ids, (list, tuple)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise TypeError(f"ids must be a list of ints or a 1-D integer tensor, got {ids!r:.80}")
+        bad = [i for i in ids if not 0 <= i < self.vocab_size]
+        if bad:
+            raise ValueError(f"ids {bad[:5]} are outside the vocabulary [0, {self.vocab_size - 1}]")
+        return list(ids)
+
     def decode(self, ids) -> str:
         """Token ids (list or 1-D tensor) -> text."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        return self.backend.decode(ids)
+        return self.backend.decode(self._check_ids(ids))
 
     def token_to_id(self, token: str) -> int:
         """The id of one vocabulary entry, e.g. ``token_to_id("[CLS]") == 101``."""
@@ -70,9 +83,8 @@ class PretrainedTokenizer:
         return token_id
 
     def convert_ids_to_tokens(self, ids) -> list[str]:
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        return [self.backend.id_to_token(i) for i in ids]
+        """Token ids (list or 1-D tensor) -> their vocabulary entries, e.g. ``['[CLS]', 'robot']``."""
+        return [self.backend.id_to_token(i) for i in self._check_ids(ids)]
 
     @staticmethod
     def _check_texts(name: str, texts) -> list[str]:
