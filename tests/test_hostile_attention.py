@@ -343,3 +343,70 @@ def test_scaling_q_by_c_is_temperature(T, extra, seed):
     manual = torch.softmax((q @ k.transpose(-2, -1) / math.sqrt(4)).masked_fill(
         ~tl.causal_mask(T, offset=S - T), float("-inf")), -1)
     assert torch.allclose(w, manual, atol=1e-12)
+
+
+# ---- both attention paths of MultiHeadAttention ------------------------------------------------
+
+PATH_TOL = {torch.float64: 1e-10, torch.float32: 1e-5, torch.float16: 5e-3, torch.bfloat16: 3e-2}
+
+
+def _pair(dtype, device, d_model=16, n_heads=4):
+    torch.manual_seed(0)
+    explicit = tl.MultiHeadAttention(d_model, n_heads).eval()
+    fused = tl.MultiHeadAttention(d_model, n_heads, use_sdpa=True).eval()
+    fused.load_state_dict(explicit.state_dict())
+    return explicit.to(device=device, dtype=dtype), fused.to(device=device, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("mask_kind", ["none", "causal", "padding", "fully masked row"])
+def test_explicit_and_fused_paths_agree(device, dtype, mask_kind):
+    if device.type == "cpu" and dtype == torch.float16 and not _cpu_half_matmul():
+        pytest.skip("this CPU build has no float16 matmul")
+    explicit, fused = _pair(dtype, device)
+    x = torch.randn(2, 6, 16, device=device).to(dtype)
+    fully = torch.ones(6, 6, dtype=torch.bool, device=device)
+    fully[2] = False
+    mask = {"none": None, "causal": tl.causal_mask(6, device=device),
+            "padding": tl.padding_mask(torch.tensor([6, 3], device=device)), "fully masked row": fully}[mask_kind]
+    a, b = explicit(x, mask=mask), fused(x, mask=mask)
+    assert a.dtype == b.dtype == dtype and torch.isfinite(a).all() and torch.isfinite(b).all()
+    assert (a.double() - b.double()).abs().max() <= PATH_TOL[dtype]
+    if mask_kind == "fully masked row":  # the output there is w_o(0) = the bias, in both paths
+        assert torch.allclose(a[:, 2].double(), explicit.w_o.bias.double().expand(2, 16))
+
+
+@pytest.mark.parametrize("use_sdpa", [False, True])
+def test_gpt_paths_agree_and_cache_equals_full(device, use_sdpa):
+    torch.manual_seed(0)
+    cfg = tl.TransformerConfig(vocab_size=30, d_model=16, n_heads=4, n_layers=2, d_ff=32, max_len=16,
+                               use_sdpa=use_sdpa)
+    model = tl.GPT(cfg).to(device).double().eval()
+    tokens = torch.randint(0, 30, (2, 9), device=device)
+    full = model(tokens)
+    cache = model.new_cache()
+    pieces = [model(tokens[:, :4], cache=cache)] + [model(tokens[:, t:t + 1], cache=cache) for t in range(4, 9)]
+    assert (torch.cat(pieces, dim=1) - full).abs().max() <= 1e-10
+
+
+@settings(max_examples=30, deadline=None)
+@given(T=st.integers(1, 5), S=st.integers(1, 6), seed=st.integers(0, 10_000))
+def test_permuting_keys_with_their_values_changes_nothing(T, S, seed):
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(2, n, 4, generator=g, dtype=torch.float64) for n in (T, S, S))
+    mask = torch.rand(2, T, S, generator=g) < 0.7
+    perm = torch.randperm(S, generator=g)
+    out, w = tl.scaled_dot_product_attention(q, k, v, mask)
+    out_p, w_p = tl.scaled_dot_product_attention(q, k[:, perm], v[:, perm], mask[..., perm])
+    assert torch.allclose(out, out_p, atol=1e-12) and torch.allclose(w[..., perm], w_p, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(T=st.integers(1, 5), S=st.integers(1, 6), shift=st.floats(-50, 50), seed=st.integers(0, 10_000))
+def test_output_is_a_convex_combination_of_values(T, S, shift, seed):
+    g = torch.Generator().manual_seed(seed)
+    q, k = (torch.randn(1, n, 3, generator=g, dtype=torch.float64) for n in (T, S))
+    v = torch.randn(1, S, 2, generator=g, dtype=torch.float64) + shift
+    out, _ = tl.scaled_dot_product_attention(q, k, v)
+    assert torch.all(out <= v.amax(dim=1, keepdim=True) + 1e-9)
+    assert torch.all(out >= v.amin(dim=1, keepdim=True) - 1e-9)

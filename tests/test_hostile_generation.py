@@ -308,3 +308,9 @@ def test_math_is_unchanged_for_ordinary_temperatures():
         b = torch.multinomial(torch.softmax(logits / t, -1), 1, generator=torch.Generator().manual_seed(0))
         assert torch.equal(a, b)
     assert math.isfinite(t)
+
+
+@pytest.mark.parametrize("kwargs", [dict(use_cache="yes"), dict(use_cache=None), dict(return_logits=1)])
+def test_flags_must_be_bools(kwargs):
+    with pytest.raises(TypeError, match="must be True or False"):
+        tl.generate(_gpt(), PROMPT, 2, **kwargs)

@@ -316,3 +316,9 @@ def test_train_lowers_a_simple_loss():
     batches = [(x, x @ torch.tensor([[1.0], [-2.0], [0.5]]))]
     history = train(_tiny(), batches, _loss, steps=60, lr=0.05, progress=False)
     assert history.losses[-1] < history.losses[0] / 10 and all(map(math.isfinite, history.losses))
+
+
+@pytest.mark.parametrize("bad", ["robot must", None, 3])
+def test_batch_encode_refuses_a_single_string_or_non_list(bad):
+    with pytest.raises(TypeError, match="sentences must be a list of sentences"):
+        _word().batch_encode(bad)

@@ -147,6 +147,9 @@ def generate(
     check_tensor("tokens", tokens, ndim=2)
     config = _check_model(model, tokens, use_cache)
     _check_prompt("tokens", tokens, getattr(config, "vocab_size", None))
+    for name, flag in (("use_cache", use_cache), ("return_logits", return_logits)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     max_len = config.max_len

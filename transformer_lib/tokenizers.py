@@ -145,6 +145,11 @@ class WordTokenizer:
         Returns:
             ``(ids (B, S), lengths (B,))``; padding uses ``pad_id``.
         """
+        if isinstance(sentences, str) or not isinstance(sentences, Iterable):
+            raise TypeError(
+                f"sentences must be a list of sentences, got {type(sentences).__name__} {sentences!r:.60}; "
+                "for one sentence use encode() or pass [sentence]"
+            )
         encoded = [self.encode(s, add_special) for s in sentences]
         if not encoded:
             raise ValueError("sentences must not be empty")
