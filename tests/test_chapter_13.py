@@ -57,3 +57,30 @@ def test_short_reversal_run_learns_and_its_cross_attention_turns_anti_diagonal()
     _, weights = model(src, tgt_in, return_weights=True)
     mean_map = weights["decoder_cross"][0].mean(dim=(0, 1))  # (T, S), mean over examples and heads
     assert mean_map.argmax(dim=-1).tolist() == [3, 2, 1, 0]
+
+
+def test_exercise_3(capsys):
+    from transformer_lib.tasks import shift_right
+
+    assert ch13.check_exercise_3(shift_right)
+    assert "Correct" in capsys.readouterr().out
+    assert not ch13.check_exercise_3(None)
+    assert "Replace None" in capsys.readouterr().out
+    assert not ch13.check_exercise_3(lambda tokens, bos_id: tokens)  # not shifted
+    assert "bos_id" in capsys.readouterr().out
+    assert not ch13.check_exercise_3(  # BOS in front, but one token too many
+        lambda tokens, bos_id: torch.cat([torch.full_like(tokens[:, :1], bos_id), tokens], 1))
+    assert "shape" in capsys.readouterr().out
+
+
+def test_shift_right_is_the_decoder_input_of_teacher_forcing():
+    from transformer_lib.tasks import shift_right
+
+    task = SequenceTask(n_symbols=10, length=5, kind="reverse")
+    src = torch.tensor([[1, 2, 3, 4, 5]])
+    _, tgt_in, tgt_out = task.teacher_forcing(src)
+    assert tgt_out.tolist() == [[5, 4, 3, 2, 1]]
+    assert tgt_in.tolist() == [[task.bos_id, 5, 4, 3, 2]]
+    assert torch.equal(shift_right(tgt_out, task.bos_id), tgt_in)
+    with pytest.raises(ValueError):
+        shift_right(torch.tensor([1, 2, 3]), 0)

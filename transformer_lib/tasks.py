@@ -20,7 +20,21 @@ from ._checks import check_choice, check_positive_int, check_tensor
 from .generation import greedy_decode
 from .losses import token_cross_entropy
 
-__all__ = ["SequenceTask", "minibatches", "toy_translation_pairs", "DigitRows", "load_digit_rows"]
+__all__ = [
+    "SequenceTask", "minibatches", "shift_right", "toy_translation_pairs", "DigitRows",
+    "load_digit_rows",
+]
+
+
+def shift_right(tokens: torch.Tensor, bos_id: int) -> torch.Tensor:
+    """The decoder input of teacher forcing: ``tokens`` shifted right by one, BOS in front.
+
+    (N, L) -> (N, L): position 0 holds ``bos_id`` and position t holds ``tokens[:, t - 1]``;
+    the last token is dropped (nothing comes after it to predict).
+    """
+    check_tensor("tokens", tokens, ndim=2)
+    bos = torch.full((tokens.shape[0], 1), bos_id, dtype=tokens.dtype, device=tokens.device)
+    return torch.cat([bos, tokens[:, :-1]], dim=1)  # (N, 1) + (N, L-1) -> (N, L)
 
 
 def minibatches(*tensors: torch.Tensor, batch_size: int, steps: int, seed: int = 0) -> list[tuple]:
@@ -123,9 +137,7 @@ class SequenceTask:
         and must predict token t.
         """
         tgt_out = self.target(src)
-        bos = torch.full((src.shape[0], 1), self.bos_id, dtype=src.dtype, device=src.device)
-        tgt_in = torch.cat([bos, tgt_out[:, :-1]], dim=1)  # (N, 1) + (N, L-1) -> (N, L)
-        return src, tgt_in, tgt_out
+        return src, shift_right(tgt_out, self.bos_id), tgt_out
 
     def loss(self, model, src: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of the target tokens under teacher forcing."""

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import math
 
-from . import check_number, feedback
+from . import check_function, check_number, feedback, needs_answer
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def check_exercise_1(answer, vocab_size: int = 11) -> bool:
@@ -31,8 +31,7 @@ def check_exercise_1(answer, vocab_size: int = 11) -> bool:
 
 def check_exercise_2(answer, length: int = 8) -> bool:
     """The source position read by each output position when reversing: [L-1, ..., 0]."""
-    if answer is None:
-        print("Replace None with your answer (a list of 8 integers), then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         values = [int(v) for v in (answer.tolist() if hasattr(answer, "tolist") else answer)]
@@ -55,4 +54,28 @@ def check_exercise_2(answer, length: int = 8) -> bool:
         values == expected,
         "Output t reads source L-1-t: the anti-diagonal of the cross-attention map.",
         "Output position 0 must write the last source digit. Which position is that, and which does output 1 need?",
+    )
+
+
+def _target_batch(generator):
+    """Random targets (N, L) over ten digits and a BOS id outside them."""
+    import torch
+
+    n = int(torch.randint(1, 6, (1,), generator=generator))
+    length = int(torch.randint(1, 10, (1,), generator=generator))
+    tokens = torch.randint(0, 10, (n, length), generator=generator)
+    bos_id = int(torch.randint(10, 20, (1,), generator=generator))
+    return tokens, bos_id
+
+
+def check_exercise_3(shift_right) -> bool:
+    """The reader's ``shift_right(tokens, bos_id)`` against :func:`transformer_lib.tasks.shift_right`."""
+    from ..tasks import shift_right as reference
+
+    return check_function(
+        shift_right, reference, _target_batch,
+        success="BOS first, then every target token but the last: the decoder input of "
+                "teacher forcing.",
+        hint="Position 0 holds bos_id and position t holds tokens[:, t - 1]: put a column of "
+             "bos_id in front of tokens[:, :-1] (torch.cat along dim=1).",
     )
