@@ -160,7 +160,9 @@ def test_page_size(page):
     images = {
         (path.parent / unquote(urlparse(ref).path)).resolve()
         for ref in parser.refs
-        if not urlparse(ref).scheme and "_static/" not in ref and ref.lower().endswith((".png", ".jpg", ".jpeg", ".svg", ".gif"))
+        if not urlparse(ref).scheme
+        and "_static/" not in ref
+        and ref.lower().endswith((".png", ".jpg", ".jpeg", ".svg", ".gif"))
     }
     size = path.stat().st_size + sum(p.stat().st_size for p in images if p.is_file())
     assert size < MAX_PAGE_BYTES, f"{page}: {size / 1e6:.2f} MB with its {len(images)} images"
@@ -284,7 +286,7 @@ class PageVisit:
 
 def widget_state(page_path: str) -> dict:
     text = (BOOK / page_path).read_text(encoding="utf-8")
-    m = re.search(r'<script type="%s">(.*?)</script>' % re.escape(WIDGET_STATE), text, re.S)
+    m = re.search(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', text, re.DOTALL)
     return json.loads(m.group(1))["state"] if m else {}
 
 

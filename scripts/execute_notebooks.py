@@ -30,9 +30,35 @@ from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-from notebook_tools import WIDGET_STATE, notebooks
+from notebook_tools import (
+    WIDGET_STATE,
+    explorer_pictures,
+    notebooks,
+    png_width,
+    static_figures,
+)
 
 from benchmarks.targets import CHAPTER_BUDGET_S
+
+#: The book's limits (CONTRIBUTING.md, section 3; checked by tests/test_notebooks.py).
+MAX_NOTEBOOK_MB = 4.0
+MIN_DENSITY = 1.35
+
+
+def figure_summary(path: Path) -> str:
+    """One line: figures and explorer pictures, their lowest pixel density, missing alt text."""
+    nb = nbformat.read(path, as_version=4)
+    figures, pictures = static_figures(nb), explorer_pictures(nb)
+    densities = [png_width(f["png"]) / f["width"] if f["width"] else 0.0 for f in figures + pictures]
+    no_alt = sum(not (f["alt"] or "").strip() for f in figures)
+    bare = sum(p["alt"] == p["values"] for p in pictures)
+    text = f"  {len(figures)} figures, {len(pictures)} explorer pictures"
+    if densities:
+        low = min(densities)
+        text += f", density >= {low:.2f}" + ("  <-- soft (under 1.35)" if low < MIN_DENSITY else "")
+    if no_alt or bare:
+        text += f"; without alt text: {no_alt} figures, {bare} explorer pictures"
+    return text
 
 
 def _kernel_cpu_seconds(client) -> float | None:
@@ -119,8 +145,11 @@ def main() -> None:
             note = f"  <-- over the {args.max_seconds:.0f} s budget"
             if args.fail_over_budget:
                 failed.append(f"{path} ({seconds:.1f} s)")
+        if size >= MAX_NOTEBOOK_MB:
+            note += f"  <-- over {MAX_NOTEBOOK_MB:.0f} MB"
         cpu_text = f"{cpu:6.1f} s" if cpu is not None else "     ? s"
         print(f"  wall {seconds:6.1f} s  kernel CPU {cpu_text}  {size:5.2f} MB  {path}{note}", flush=True)
+        print(figure_summary(path), flush=True)
     if failed:
         sys.exit("failed: " + ", ".join(failed))
 

@@ -90,10 +90,10 @@ def test_dense_png_on_a_prose_page_shows_at_its_72_dpi_size(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
+    import book_ext
     import matplotlib.pyplot as plt
     from docutils import nodes
 
-    import book_ext
     from transformer_lib import plotting
 
     fig, ax = plt.subplots(figsize=(4, 3))

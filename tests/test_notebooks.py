@@ -18,9 +18,9 @@ from notebook_tools import (  # noqa: E402
     NAME_PATTERN,
     WIDGET_STATE,
     cell_source,
+    explorer_pictures,
     first_cell_source,
     has_widget_output,
-    explorer_pictures,
     notebooks,
     png_width,
     repository_url,
@@ -157,7 +157,9 @@ class TestChapterNotebook:
         for cell in load(path)["cells"]:
             src = cell_source(cell)
             if cell["cell_type"] == "code" and src.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"):
-                assert has_widget_output(cell), f"{path.name}: NBVAL_IGNORE_OUTPUT on a cell without a widget:\n{src[:200]}"
+                assert has_widget_output(cell), (
+                    f"{path.name}: NBVAL_IGNORE_OUTPUT on a cell without a widget:\n{src[:200]}"
+                )
             if cell["cell_type"] == "code" and has_widget_output(cell):
                 assert src.startswith("# NBVAL_IGNORE_OUTPUT"), (
                     f"{path.name}: a widget cell must start with # NBVAL_IGNORE_OUTPUT:\n{src[:200]}"

@@ -6,12 +6,12 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from transformer_lib import plotting  # noqa: E402
+from transformer_lib import plotting
 
 
 def test_cjk_font_registered_and_renders_without_missing_glyphs():
@@ -157,7 +157,8 @@ def test_notebook_figures_are_dense(tmp_path):
         nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport transformer_lib.plotting"),
         nbformat.v4.new_code_cell("plt.plot([1, 2, 3])\nplt.title('line', fontsize=6)\nplt.show()"),
     ])
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    resources = {"metadata": {"path": str(tmp_path)}}
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources=resources).execute()
     (out,) = nb.cells[1].outputs
     w, _ = plotting.png_size(base64.b64decode(out["data"]["image/png"]))
     shown = out["metadata"]["image/png"]["width"]

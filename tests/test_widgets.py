@@ -5,10 +5,10 @@ import ipywidgets as widgets
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from transformer_lib.widgets import explorer, slider_options  # noqa: E402
+from transformer_lib.widgets import explorer, slider_options
 
 calls = []
 

@@ -22,7 +22,7 @@ looks the same in every chapter:
   smaller is raised to it when a figure is rendered.
 
 Dimension legend (as in the rest of the library): T query length, S key
-length, H heads, L layers.
+length, H heads, N layers.
 """
 from __future__ import annotations
 
@@ -31,14 +31,13 @@ import contextlib
 import io
 import os
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 import matplotlib.patches
-
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 import numpy as np
+from matplotlib import font_manager
 
 __all__ = [
     "ATTENTION_CMAP",
@@ -321,7 +320,7 @@ def attention_grid(
     """Draw several attention matrices side by side with one shared 0..1 colorbar.
 
     Args:
-        weights: (H, T, S) (one panel per head) or (L, H, T, S) (one row per
+        weights: (H, T, S) (one panel per head) or (N, H, T, S) (one row per
             layer, one column per head).
         tokens: labels for both axes (self-attention, T == S).
         titles: one title per panel (default "head h" / "layer l, head h").
@@ -336,9 +335,9 @@ def attention_grid(
     elif w.ndim == 4:
         layered = True
     else:
-        raise ValueError(f"weights must be (H, T, S) or (L, H, T, S), got shape {tuple(w.shape)}")
+        raise ValueError(f"weights must be (H, T, S) or (N, H, T, S), got shape {tuple(w.shape)}")
     n_layers, n_heads = w.shape[:2]
-    panels = [(l, h) for l in range(n_layers) for h in range(n_heads)]
+    panels = [(layer, h) for layer in range(n_layers) for h in range(n_heads)]
     if ncols is None:
         ncols = n_heads if layered else min(n_heads, 4)
     nrows = -(-len(panels) // ncols)
@@ -349,21 +348,21 @@ def attention_grid(
         constrained_layout=True,
     )
     im = None
-    for k, (l, h) in enumerate(panels):
+    for k, (layer, h) in enumerate(panels):
         ax = axes[k // ncols][k % ncols]
-        im = ax.imshow(w[l, h], cmap=ATTENTION_CMAP, vmin=0.0, vmax=1.0, aspect="auto")
+        im = ax.imshow(w[layer, h], cmap=ATTENTION_CMAP, vmin=0.0, vmax=1.0, aspect="auto")
         labels = _check_labels("tokens", tokens, w.shape[3], "columns") if tokens is not None else None
         _label_axes(ax, w.shape[2:], labels, labels)
         if titles is not None:
             ax.set_title(titles[k], fontsize=9)
         else:
-            ax.set_title(f"layer {l}, head {h}" if layered else f"head {h}", fontsize=9)
+            ax.set_title(f"layer {layer}, head {h}" if layered else f"head {h}", fontsize=9)
         if k % ncols == 0:
             ax.set_ylabel("query")
         if k // ncols == nrows - 1:
             ax.set_xlabel("key")
         if annotate:
-            _annotate(ax, w[l, h], ".1f", 0.0, 1.0)
+            _annotate(ax, w[layer, h], ".1f", 0.0, 1.0)
     for k in range(len(panels), nrows * ncols):
         axes[k // ncols][k % ncols].axis("off")
     cb = fig.colorbar(im, ax=axes, fraction=0.03, pad=0.02)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import base64
 import html
 import itertools
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -228,6 +229,6 @@ def explorer(
     box = widgets.VBox(parts)
     box.add_class(EXPLORER_CLASS)
     # Keep the links alive as long as the widget (they are widgets themselves).
-    box._explorer_links = links  # noqa: SLF001
+    box._explorer_links = links
     box.n_images = n_images
     return box

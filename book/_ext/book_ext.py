@@ -28,7 +28,7 @@ from pathlib import Path
 from sphinx.util import logging
 
 sys.path.insert(0, str(Path(__file__).parent))
-import cjk_font  # noqa: E402  (this folder is on the path only once Sphinx loads us)
+import cjk_font
 
 logger = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ def cells():
 
 
 def _hex(rgb) -> str:
-    return "#%02x%02x%02x" % rgb
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
 def svg() -> str:
