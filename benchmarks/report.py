@@ -65,13 +65,18 @@ def _plt():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    try:
-        from transformer_lib.plotting import use_book_style
+    from transformer_lib.plotting import use_book_style
 
-        use_book_style()
-    except Exception:  # plotting style is cosmetic
-        pass
+    use_book_style()
     return plt
+
+
+def _save(fig, path: Path) -> None:
+    """Write ``fig`` as the book writes every figure (transformer_lib.plotting: density, text size)."""
+    from transformer_lib.plotting import STATIC_DENSITY, figure_to_png
+
+    fig.tight_layout()
+    path.write_bytes(figure_to_png(fig, density=STATIC_DENSITY))
 
 
 def _log2_axis(ax, xs) -> None:
@@ -110,10 +115,8 @@ def _ratio_plot(plt, fig, x_key, xlabel, targets, path, title_extra=""):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("time ratio (lower is faster)")
     ax.set_title(fig["title"] + title_extra, fontsize=10)
-    ax.legend(fontsize=8)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below: no curve hidden
+    _save(f, path)
 
 
 def _plot_scaling(plt, fig, path):
@@ -134,9 +137,7 @@ def _plot_scaling(plt, fig, path):
         ax.set_title(f"{title} vs length (log-log)", fontsize=10)
         ax.legend(fontsize=8)
     f.suptitle(fig["title"], fontsize=10)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    _save(f, path)
 
 
 def _plot_kv(plt, fig, path):
@@ -158,9 +159,7 @@ def _plot_kv(plt, fig, path):
     a2.set_ylabel("time without cache / time with cache")
     a2.set_title("Speed-up", fontsize=10)
     f.suptitle(fig["title"], fontsize=10)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    _save(f, path)
 
 
 def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", target=None):
@@ -182,9 +181,7 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
     ax.set_ylabel(ylabel)
     ax.set_title(fig["title"], fontsize=10)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    _save(f, path)
 
 
 def _plot_heads(plt, fig, path):
@@ -198,9 +195,7 @@ def _plot_heads(plt, fig, path):
     ax.set_ylabel("time ratio (above 1: the loop is slower)")
     ax.set_title(fig["title"], fontsize=10)
     ax.legend(fontsize=8)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    _save(f, path)
 
 
 def _plot_notebooks(plt, fig, path):
@@ -220,9 +215,7 @@ def _plot_notebooks(plt, fig, path):
     ax.set_xlabel("seconds")
     ax.set_title(fig["title"], fontsize=10)
     ax.legend(fontsize=8)
-    f.tight_layout()
-    f.savefig(path, dpi=90)
-    plt.close(f)
+    _save(f, path)
 
 
 def write_plots(results: dict, out: Path) -> list[str]:
@@ -243,7 +236,7 @@ def write_plots(results: dict, out: Path) -> list[str]:
             _plot_kv(plt, fig, path)
         elif fig["id"] == "gpt2_vs_hf":
             _plot_bars(plt, fig, path,
-                       lambda r: f"{r['task']} {'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
+                       lambda r: f"{r['task']}\n{'T' if 'T' in r else 'N'}={r.get('T', r.get('new_tokens'))}",
                        target=(TARGETS["gpt2_forward"].value, TARGETS["gpt2_forward"].label))
         elif fig["id"] == "minilm":
             _plot_bars(plt, fig, path, lambda r: f"batch of {r['batch']}",
