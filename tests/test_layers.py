@@ -5,9 +5,9 @@ Tolerances: max abs difference <= 1e-5 (float32), <= 1e-10 (float64).
 import pytest
 import torch
 import torch.nn as nn
+from _reference import TOL, copy_decoder_layer, copy_encoder_layer, max_diff
 
 import transformer_lib as tl
-from _reference import TOL, copy_decoder_layer, copy_encoder_layer, max_diff
 
 D, H, F_ = 32, 4, 64
 
@@ -19,7 +19,8 @@ D, H, F_ = 32, 4, 64
 def test_encoder_layer_matches_torch(device, norm_first, activation, dtype, use_sdpa):
     ref = nn.TransformerEncoderLayer(D, H, F_, dropout=0.0, activation=activation, batch_first=True,
                                      norm_first=norm_first).to(device, dtype).eval()
-    mine = tl.EncoderLayer(D, H, F_, activation=activation, norm_first=norm_first, use_sdpa=use_sdpa).to(device, dtype).eval()
+    mine = tl.EncoderLayer(D, H, F_, activation=activation, norm_first=norm_first, use_sdpa=use_sdpa)
+    mine = mine.to(device, dtype).eval()
     copy_encoder_layer(mine, ref)
     x = torch.randn(3, 6, D, device=device, dtype=dtype)
     padding = tl.padding_mask(torch.tensor([6, 4, 3], device=device))
@@ -81,11 +82,13 @@ def test_feed_forward_acts_on_each_position_alone():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: tl.EncoderLayer(10, 3, 20), ValueError, "d_model=10 must be divisible by n_heads=3"),
     (lambda: tl.EncoderLayer(8, 2, 0), ValueError, "d_ff must be a positive integer, got 0"),
-    (lambda: tl.EncoderLayer(8, 2, 16, activation="swish"), ValueError, r"activation must be one of \['gelu', 'gelu_tanh', 'relu', 'swiglu'\], got 'swish'"),
+    (lambda: tl.EncoderLayer(8, 2, 16, activation="swish"), ValueError,
+     r"activation must be one of \['gelu', 'gelu_tanh', 'relu', 'swiglu'\], got 'swish'"),
     (lambda: tl.DecoderLayer(8, 2, 16, layer_norm_eps=0), ValueError, "layer_norm_eps must be > 0, got 0"),
     (lambda: tl.FeedForward(8, 16, activation="tanh"), ValueError, "activation must be one of"),
     (lambda: tl.EncoderLayer(8, 2, 16)(torch.randn(4, 8)), ValueError, r"x must have 3 dimensions, got shape \(4, 8\)"),
-    (lambda: tl.DecoderLayer(8, 2, 16)(torch.randn(1, 4, 8), torch.randn(4, 8)), ValueError, "memory must have 3 dimensions"),
+    (lambda: tl.DecoderLayer(8, 2, 16)(torch.randn(1, 4, 8), torch.randn(4, 8)), ValueError,
+     "memory must have 3 dimensions"),
 ])
 def test_bad_layer_arguments(call, error, message):
     with pytest.raises(error, match=message):
@@ -131,3 +134,16 @@ def test_residual_placements_written_out():
             h = layer.norm1(x + a(x))
             expected = layer.norm2(h + f(h))
         assert (layer(x) - expected).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("module, name", [
+    (lambda: tl.MultiHeadAttention(8, 2), "query"),
+    (lambda: tl.FeedForward(8, 16), "z"),
+    (lambda: tl.SwiGLUFeedForward(8, 16), "z"),
+    (lambda: tl.RMSNorm(8), "x"),
+    (lambda: tl.EncoderLayer(8, 2, 16, norm_first=True), "x"),
+])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.float64])
+def test_wrong_dtype_is_refused_by_name(module, name, dtype):
+    with pytest.raises(TypeError, match=f"{name} must be a floating-point tensor of the module's dtype torch.float32"):
+        module()(torch.ones(2, 3, 8, dtype=dtype))

@@ -1,9 +1,9 @@
 """Whole models: configuration checks, causality, the KV cache, and weights for plots."""
 import pytest
 import torch
+from _reference import max_diff
 
 import transformer_lib as tl
-from _reference import max_diff
 
 
 def _cfg(**kw):
@@ -17,7 +17,8 @@ def _cfg(**kw):
     (dict(n_layers=0), ValueError, "n_layers must be a positive integer, got 0"),
     (dict(vocab_size=-3), ValueError, "vocab_size must be a positive integer, got -3"),
     (dict(d_ff=2.5), TypeError, "d_ff must be an int, got 2.5"),
-    (dict(activation="tanh"), ValueError, r"activation must be one of \['gelu', 'gelu_tanh', 'relu', 'swiglu'\], got 'tanh'"),
+    (dict(activation="tanh"), ValueError,
+     r"activation must be one of \['gelu', 'gelu_tanh', 'relu', 'swiglu'\], got 'tanh'"),
     (dict(dropout=1.0), ValueError, r"dropout must be in \[0, 1\), got 1.0"),
     (dict(positional="alibi"), ValueError, "positional must be one of"),
     (dict(layer_norm_eps=0), ValueError, "layer_norm_eps must be a number > 0"),

@@ -5,11 +5,11 @@ Tolerances: max abs difference <= 1e-5 (float32), <= 1e-10 (float64).
 import pytest
 import torch
 import torch.nn as nn
+from _reference import TOL, copy_mha, max_diff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import transformer_lib as tl
-from _reference import TOL, copy_mha, max_diff
 
 D, H = 32, 4
 
@@ -67,7 +67,8 @@ def test_sdpa_and_explicit_paths_agree(device):
     fused = tl.MultiHeadAttention(D, H, use_sdpa=True).to(device).eval()
     fused.load_state_dict(explicit.state_dict())
     x = torch.randn(2, 9, D, device=device)
-    mask = tl.causal_mask(9, device=device) & tl.padding_mask(torch.tensor([9, 0], device=device))  # sentence 2 fully masked
+    lengths = torch.tensor([9, 0], device=device)  # sentence 2 fully masked
+    mask = tl.causal_mask(9, device=device) & tl.padding_mask(lengths)
     a, b = explicit(x, mask=mask), fused(x, mask=mask)
     assert not torch.isnan(b).any()
     assert max_diff(a, b) <= 1e-5
@@ -121,7 +122,8 @@ def test_half_precision_runs(device, dtype):
 
 
 @settings(max_examples=25, deadline=None)
-@given(H=st.sampled_from([1, 2, 4, 8]), K=st.integers(1, 6), B=st.integers(1, 3), T=st.integers(1, 6), S=st.integers(1, 6),
+@given(H=st.sampled_from([1, 2, 4, 8]), K=st.integers(1, 6), B=st.integers(1, 3), T=st.integers(1, 6),
+       S=st.integers(1, 6),
        use_sdpa=st.booleans(), seed=st.integers(0, 1000))
 def test_property_random_shapes_match_torch(H, K, B, T, S, use_sdpa, seed):
     torch.manual_seed(seed)
@@ -147,7 +149,8 @@ def test_bad_arguments():
         mha(torch.randn(5, D))
     with pytest.raises(ValueError, match=r"key must have shape \(B=2, S, D=32\), got \(3, 4, 32\)"):
         mha(torch.randn(2, 5, D), torch.randn(3, 4, D))
-    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not broadcast to the attention scores' shape \(2, 4, 5, 5\)"):
+    scores = r"attention scores' shape \(2, 4, 5, 5\)"
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 4\) does not broadcast to the " + scores):
         mha(torch.randn(2, 5, D), mask=tl.causal_mask(4))
     with pytest.raises(TypeError, match="mask must have dtype torch.bool"):
         mha(torch.randn(2, 5, D), mask=torch.ones(5, 5))

@@ -31,7 +31,8 @@ def test_sinusoidal_module_adds_a_buffer(device):
     x = torch.zeros(2, 5, 8, device=device)
     assert torch.equal(module(x)[0], module.pe[:5])
     assert torch.equal(module(x, offset=3)[1], module.pe[3:8])
-    with pytest.raises(ValueError, match="sequence of length 5 at offset 16 needs 21 positions, but the positional table has max_len=20"):
+    message = "sequence of length 5 at offset 16 needs 21 positions, but the positional table has max_len=20"
+    with pytest.raises(ValueError, match=message):
         module(x, offset=16)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "check_choice",
     "check_tensor",
     "check_features",
+    "check_input",
     "check_mask",
     "check_token_ids",
     "check_float_tensor",
@@ -153,6 +154,26 @@ def check_float_tensor(name: str, value, ndim_min: int | None = None, ndim: int 
             f"got dtype {value.dtype}; convert it with {name}.float()"
         )
     return value
+
+
+def check_input(name: str, x, module, ndim: int | None = None, ndim_min: int | None = None) -> torch.Tensor:
+    """Raise unless ``x`` is a tensor a layer can take: dimensions, dtype and device of ``module``'s weights.
+
+    Inside ``torch.autocast`` the dtypes may differ (autocast converts them).
+    """
+    check_tensor(name, x, ndim_min=ndim_min, ndim=ndim)
+    weight = next(module.parameters(), None)
+    if weight is None:
+        return x
+    if not x.is_floating_point() or (x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type)):
+        raise TypeError(
+            f"{name} must be a floating-point tensor of the module's dtype {weight.dtype}, got {x.dtype} "
+            f"(convert with {name}.to({weight.dtype}) or the module with .to({x.dtype}))"
+        )
+    if x.device != weight.device:
+        raise ValueError(f"{name} is on {x.device} but the module's weights are on {weight.device}; "
+                         f"move one with .to(device)")
+    return x
 
 
 def check_same_device(*named: tuple[str, torch.Tensor]) -> None:

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._checks import check_choice, check_features, check_positive_int, check_probability, check_tensor
+from ._checks import check_choice, check_features, check_input, check_positive_int, check_probability
 
 __all__ = ["FeedForward", "SwiGLUFeedForward", "ACTIVATIONS", "FFN_KINDS", "activation_fn", "make_feed_forward"]
 
@@ -67,7 +67,7 @@ class FeedForward(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), each position on its own."""
-        check_tensor("z", z, ndim_min=1)
+        check_input("z", z, self, ndim_min=1)
         check_features("z", z, self.d_model)
         hidden = self.activation(self.linear1(z))  # (..., D) -> (..., d_ff)
         return self.linear2(self.dropout(hidden))  # (..., d_ff) -> (..., D)
@@ -105,7 +105,7 @@ class SwiGLUFeedForward(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), each position on its own."""
-        check_tensor("z", z, ndim_min=1)
+        check_input("z", z, self, ndim_min=1)
         check_features("z", z, self.d_model)
         # [book: swiglu]
         gate = F.silu(self.w_gate(z))  # (..., D) -> (..., d_ff), silu(a) = a * sigmoid(a)

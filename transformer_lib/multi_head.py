@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from ._checks import (
     check_divisible,
     check_features,
+    check_input,
     check_mask,
     check_positive_int,
     check_probability,
-    check_tensor,
 )
 from .attention import scaled_dot_product_attention
 from .cache import KVCache
@@ -87,7 +87,7 @@ class MultiHeadAttention(nn.Module):
         self.rotary = rotary
 
     @classmethod
-    def from_torch(cls, module: nn.MultiheadAttention, **kwargs) -> "MultiHeadAttention":
+    def from_torch(cls, module: nn.MultiheadAttention, **kwargs) -> MultiHeadAttention:
         """A copy of PyTorch's ``nn.MultiheadAttention`` (same weights, dtype and device).
 
         PyTorch keeps W_q, W_k, W_v stacked in one ``in_proj_weight`` (3D, D): rows
@@ -113,10 +113,10 @@ class MultiHeadAttention(nn.Module):
         return mine.train(module.training)
 
     def _check_inputs(self, query, key, value):
-        check_tensor("query", query, ndim=3)
+        check_input("query", query, self, ndim=3)
         check_features("query", query, self.d_model)
         for name, x in (("key", key), ("value", value)):
-            check_tensor(name, x, ndim=3)
+            check_input(name, x, self, ndim=3)
             if x.shape[-1] != self.d_model or x.shape[0] != query.shape[0]:
                 raise ValueError(
                     f"{name} must have shape (B={query.shape[0]}, S, D={self.d_model}), "
