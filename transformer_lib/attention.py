@@ -115,15 +115,15 @@ class AttentionSteps:
 def _masked_softmax(masked: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Row-wise softmax of scores that hold -inf at masked positions.
 
-    A row with every key masked would be softmax(-inf, ..., -inf) = NaN. Such rows
-    (found from the boolean mask, on the device, without asking the host) are set to
-    zero before the softmax and to zero after it: zero weights, a zero output and
-    zero (finite) gradients.
+    A row with every key masked is softmax(-inf, ..., -inf) = NaN; such rows (found
+    from the boolean mask, on the device, without asking the host) are set to zero:
+    zero weights and a zero output. Their gradients are zero too, never NaN: every
+    score of such a row was replaced by -inf, and that replacement passes no gradient.
     """
+    weights = torch.softmax(masked, dim=-1)  # exp(-inf) = 0: masked keys get exact zeros
     if mask is None or masked.shape[-1] == 0:
-        return torch.softmax(masked, dim=-1)  # exp(-inf) = 0: masked keys get exact zeros
+        return weights
     no_key = ~mask.any(dim=-1, keepdim=True)  # (..., T, 1): True where every key is masked
-    weights = torch.softmax(masked.masked_fill(no_key, 0.0), dim=-1)
     return weights.masked_fill(no_key, 0.0)
 
 
@@ -153,6 +153,7 @@ def attention_steps(
     """
     check_probability("dropout_p", dropout_p)
     scores_shape = _check_qkv(q, k, v)
+    may_empty_rows = mask is not None  # a causal mask alone never masks a whole row (S >= T)
     mask = _resolve_mask(mask, is_causal, scores_shape, q.device)
     if q.dtype in _LOW_PRECISION:
         q, k = q.float(), k.float()  # scores in float32; weights go back to v's dtype below
@@ -161,7 +162,7 @@ def attention_steps(
     scores = q @ k.transpose(-2, -1)  # (..., T, d_k) @ (..., d_k, S) -> (..., T, S)
     scaled = scores / math.sqrt(d_k)
     masked = scaled if mask is None else scaled.masked_fill(~mask, float("-inf"))
-    weights = _masked_softmax(masked, mask).to(v.dtype)
+    weights = _masked_softmax(masked, mask if may_empty_rows else None).to(v.dtype)
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p, training=True)
     output = weights @ v  # (..., T, S) @ (..., S, d_v) -> (..., T, d_v)
