@@ -28,3 +28,27 @@ def test_exercise_2(capsys):
     assert "ZeroDivisionError" in capsys.readouterr().out
     assert ch01.check_exercise_2(None) is False
     assert ch01.check_exercise_2(42) is False
+
+
+def test_exercise_3_implement_a_block(capsys):
+    import torch
+
+    import transformer_lib as tl
+
+    torch.manual_seed(0)
+    block = tl.EncoderLayer(16, 4, 32).eval()
+
+    def right(x, mask):
+        x = block.norm1(x + block.self_attn(x, mask=mask))
+        return block.norm2(x + block.ffn(x))
+
+    def pre_norm(x, mask):
+        x = x + block.self_attn(block.norm1(x), mask=mask)
+        return x + block.ffn(block.norm2(x))
+
+    assert ch01.check_exercise_3(right, block) is True
+    assert ch01.check_exercise_3(None, block) is False
+    assert "Replace None" in capsys.readouterr().out
+    assert ch01.check_exercise_3(pre_norm, block) is False
+    assert "largest difference" in capsys.readouterr().out
+    assert ch01.check_exercise_3(lambda x, mask: block.self_attn(x, mask=mask), block) is False

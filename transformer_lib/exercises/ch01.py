@@ -4,14 +4,16 @@ Exercise 1: the shape of a GPT's output for a given batch (answer: a tuple).
 Exercise 2: a function ``block_params(d_model, d_ff)`` that counts the parameters of
 one Transformer block (self-attention, feed-forward and two LayerNorms), checked
 against the library's real :class:`~transformer_lib.EncoderLayer` for several sizes.
+Exercise 3 (implement it): ``my_block(x, mask)``, the forward pass of one post-norm
+block built from the parts of a given block, checked against that block.
 """
 from __future__ import annotations
 
 import torch
 
-from . import feedback
+from . import check_function, feedback, needs_answer
 
-__all__ = ["EXERCISE_1", "check_exercise_1", "check_exercise_2"]
+__all__ = ["EXERCISE_1", "check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 #: Exercise 1's model and batch: a GPT with these sizes reads BATCH sentences of LENGTH tokens.
 EXERCISE_1 = dict(vocab_size=1000, d_model=64, n_heads=8, n_layers=3, d_ff=256, batch=2, length=10)
@@ -31,8 +33,7 @@ def _exercise_1_expected() -> tuple[int, ...]:
 
 def check_exercise_1(answer) -> bool:
     """``answer``: the shape of the logits, as a tuple of ints, e.g. ``(1, 2, 3)``."""
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         shape = tuple(int(a) for a in answer)
@@ -58,8 +59,7 @@ def _true_block_params(d_model: int, d_ff: int) -> int:
 
 def check_exercise_2(block_params) -> bool:
     """``block_params(d_model, d_ff) -> int``: parameters of one block (heads do not matter)."""
-    if block_params is None:
-        print("Replace None with your function, then run the cell again.")
+    if needs_answer(block_params):
         return False
     if not callable(block_params):
         print(f"Not yet. Pass a function block_params(d_model, d_ff), got {block_params!r}.")
@@ -80,3 +80,28 @@ def check_exercise_2(block_params) -> bool:
             )
     return feedback(True, "Your count matches the library's blocks for every size tried. The number of heads "
                     "does not appear: splitting into heads reshapes vectors, it adds no weights.", "")
+
+
+def check_exercise_3(my_block, block) -> bool:
+    """``my_block(x, mask)``: one post-norm block from ``block``'s parts, compared with ``block``."""
+    from ..masks import causal_mask
+
+    if getattr(block, "norm_first", False):
+        print("This exercise is about the post-norm block of the chapter's model "
+              "(norm_first=False); pass model.blocks[0].")
+        return False
+    d_model = block.norm1.normalized_shape[0]
+
+    def make_inputs(generator):
+        B = int(torch.randint(1, 3, (1,), generator=generator))
+        T = int(torch.randint(2, 8, (1,), generator=generator))
+        return torch.randn(B, T, d_model, generator=generator), causal_mask(T)
+
+    with torch.no_grad():
+        return check_function(
+            my_block, lambda x, mask: block(x, mask=mask), make_inputs,
+            success="Your block gives the library's block exactly: "
+                    "x = norm1(x + self_attn(x)), then norm2(x + ffn(x)).",
+            hint="Two steps, each 'add the input back, then normalise': first "
+                 "norm1(x + self_attn(x, mask=mask)), then norm2 of that plus its ffn.",
+        )
