@@ -410,3 +410,12 @@ def test_output_is_a_convex_combination_of_values(T, S, shift, seed):
     out, _ = tl.scaled_dot_product_attention(q, k, v)
     assert torch.all(out <= v.amax(dim=1, keepdim=True) + 1e-9)
     assert torch.all(out >= v.amin(dim=1, keepdim=True) - 1e-9)
+
+
+def test_fully_masked_rows_put_no_nan_even_inside_the_backward_pass():
+    q, k, v = (t.requires_grad_() for t in _qkv(T=3, S=3))
+    mask = torch.ones(3, 3, dtype=torch.bool)
+    mask[1] = False
+    with torch.autograd.detect_anomaly():  # raises if any backward step produces NaN
+        tl.scaled_dot_product_attention(q, k, v, mask)[0].sum().backward()
+    assert all(torch.isfinite(t.grad).all() for t in (q, k, v))

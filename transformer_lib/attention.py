@@ -115,15 +115,15 @@ class AttentionSteps:
 def _masked_softmax(masked: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Row-wise softmax of scores that hold -inf at masked positions.
 
-    A row with every key masked is softmax(-inf, ..., -inf) = NaN; such rows (found
-    from the boolean mask, on the device, without asking the host) are set to zero:
-    zero weights and a zero output. Their gradients are zero too, never NaN: every
-    score of such a row was replaced by -inf, and that replacement passes no gradient.
+    A row with every key masked would be softmax(-inf, ..., -inf) = NaN. Such rows
+    (found from the boolean mask, on the device, without asking the host) are set to
+    zero before the softmax and to zero after it: zero weights, a zero output and
+    zero gradients, with no NaN anywhere, not even inside the backward pass.
     """
-    weights = torch.softmax(masked, dim=-1)  # exp(-inf) = 0: masked keys get exact zeros
     if mask is None or masked.shape[-1] == 0:
-        return weights
+        return torch.softmax(masked, dim=-1)  # exp(-inf) = 0: masked keys get exact zeros
     no_key = ~mask.any(dim=-1, keepdim=True)  # (..., T, 1): True where every key is masked
+    weights = torch.softmax(masked.masked_fill(no_key, 0.0), dim=-1)
     return weights.masked_fill(no_key, 0.0)
 
 
