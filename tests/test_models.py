@@ -215,3 +215,11 @@ def test_gpt_accepts_small_integer_ids():
     ids = torch.randint(0, 50, (1, 5))
     for dtype in (torch.int8, torch.int16, torch.uint8, torch.int32):
         assert torch.equal(model(ids.to(dtype)), model(ids))
+
+
+def test_last_only_gives_the_last_row_of_the_logits():
+    model = tl.GPT(_llama_cfg()).eval()
+    tokens = torch.randint(0, 50, (2, 7))
+    full = model(tokens)
+    last = model(tokens, last_only=True)
+    assert last.shape == (2, 1, 50) and max_diff(last, full[:, -1:]) <= 1e-6

@@ -335,6 +335,7 @@ class GPT(_Embeddings):
         tokens: torch.Tensor,
         cache: list[KVCache] | None = None,
         return_weights: bool = False,
+        last_only: bool = False,
     ):
         """Next-token logits for every position.
 
@@ -342,9 +343,11 @@ class GPT(_Embeddings):
             tokens: (B, T) integer ids. With a cache, only the new tokens.
             cache: from :meth:`new_cache`; positions continue after what is cached.
             return_weights: also return per-layer weights (B, H, T, S).
+            last_only: compute the logits of the last position only, (B, 1, V): all that
+                generation needs, and the output head is the largest matrix of a small model.
 
         Returns:
-            logits (B, T, V), or ``(logits, weights)``.
+            logits (B, T, V) (or (B, 1, V)), or ``(logits, weights)``.
         """
         check_tensor("tokens", tokens, ndim=2)
         # [book: gpt-forward]
@@ -359,6 +362,8 @@ class GPT(_Embeddings):
                 all_weights.append(weights)
             else:
                 x = block(x, cache=layer_cache, is_causal=True)
+        if last_only:
+            x = x[:, -1:]  # (B, T, D) -> (B, 1, D)
         logits = self.lm_head(self.norm_f(x))  # (B, T, D) -> (B, T, V)
         # [/book: gpt-forward]
         return (logits, all_weights) if return_weights else logits
