@@ -314,3 +314,14 @@ def test_math_is_unchanged_for_ordinary_temperatures():
 def test_flags_must_be_bools(kwargs):
     with pytest.raises(TypeError, match="must be True or False"):
         tl.generate(_gpt(), PROMPT, 2, **kwargs)
+
+
+@pytest.mark.parametrize("t", [1e-45, 1e-300, 5e-324])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("filters", [dict(), dict(top_k=3), dict(top_p=0.5), dict(top_k=3, top_p=0.9)])
+def test_next_token_with_underflowing_temperatures_is_argmax(t, dtype, filters):
+    from transformer_lib.generation import _next_token
+
+    logits = torch.randn(4, 10, generator=torch.Generator().manual_seed(0)).to(dtype)
+    ids = _next_token(logits, t, filters.get("top_k"), filters.get("top_p"), torch.Generator().manual_seed(0))
+    assert torch.equal(ids[:, 0], logits.float().argmax(-1))

@@ -64,8 +64,9 @@ def _next_token(logits: torch.Tensor, temperature: float, top_k: int | None, top
     # Subtracting the row's maximum changes no probability, and keeps logits / temperature
     # finite for tiny temperatures: the best id gets 0, the others a large negative number
     # (or -inf), so a temperature near 0 samples (almost) greedily instead of giving NaN.
-    logits = logits - logits.amax(dim=-1, keepdim=True)
-    logits = logits / temperature
+    logits = logits - logits.amax(dim=-1, keepdim=True)  # the best id gets 0, the others < 0
+    # 0 / temperature stays 0 even when the temperature underflows to 0 in the logits' dtype.
+    logits = torch.where(logits == 0, 0.0, logits / temperature)
     if top_k is not None:
         kth_best = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth_best, float("-inf"))
