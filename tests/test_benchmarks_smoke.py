@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.figures import FIGURES
+
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ["mha", "scaling", "kv_cache", "gpt2_vs_hf", "minilm", "heads"]
 
 
 @pytest.fixture(scope="module")
