@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import torch
 
-from . import feedback
+from . import check_function, feedback, needs_answer
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def _vector(answer, n: int):
     """``answer`` as a float64 tensor of ``n`` numbers, or None after printing what is wrong."""
-    if answer is None:
-        print("Replace None with your answer (a list of numbers), then run the cell again.")
+    if needs_answer(answer):
         return None
     try:
         v = torch.as_tensor(answer, dtype=torch.float64).flatten()
@@ -65,3 +64,26 @@ def check_exercise_2(answer) -> bool:
         return feedback(False, "", "The sublayers output zeros, but the residual adds them to x.")
     return feedback(False, "", "Write the pre-norm update x + Sublayer(LayerNorm(x)) with Sublayer = 0, "
                                "once for attention and once for the FFN.")
+
+
+def _add_norm_inputs(generator: torch.Generator):
+    """Random x and sublayer output (T, D), and LayerNorm weights gamma, beta (D,)."""
+    t, d = (int(n) for n in torch.randint(2, 9, (2,), generator=generator))
+    return (3 * torch.randn(t, d, generator=generator) + 1, torch.randn(t, d, generator=generator),
+            1 + 0.5 * torch.randn(d, generator=generator), torch.randn(d, generator=generator))
+
+
+def _library_add_norm(x, sublayer_out, gamma, beta):
+    return torch.nn.functional.layer_norm(x + sublayer_out, gamma.shape, gamma, beta, eps=1e-5)
+
+
+def check_exercise_3(fn) -> bool:
+    """"Implement it": post-norm Add & Norm, LayerNorm(x + sublayer_out), against PyTorch's."""
+    return check_function(
+        fn, _library_add_norm, _add_norm_inputs,
+        success="Add, then normalise each row (mean 0, variance 1), then scale by gamma and "
+                "shift by beta.",
+        hint="Add first: h = x + sublayer_out. Then, per row (dim=-1, keepdim=True), subtract the "
+             "mean and divide by sqrt(population variance + 1e-5); finally gamma * ... + beta.",
+        atol=1e-4,
+    )
