@@ -322,3 +322,20 @@ def test_train_lowers_a_simple_loss():
 def test_batch_encode_refuses_a_single_string_or_non_list(bad):
     with pytest.raises(TypeError, match="sentences must be a list of sentences"):
         _word().batch_encode(bad)
+
+
+@pytest.mark.parametrize("cls", [tl.WordTokenizer, tl.CharTokenizer])
+@pytest.mark.parametrize("bad", ["robot must", None, 3])
+def test_from_sentences_refuses_a_single_string(cls, bad):
+    with pytest.raises(TypeError, match="sentences must be a list of sentences"):
+        cls.from_sentences(bad)
+
+
+def test_float16_logits():
+    logits = torch.randn(2, 4, 6)
+    targets = torch.randint(0, 6, (2, 4))
+    try:
+        half = tl.next_token_loss(logits.half(), targets)
+    except RuntimeError:
+        pytest.skip("no float16 cross-entropy on this CPU build")
+    assert abs(half.float().item() - tl.next_token_loss(logits, targets).item()) < 1e-2

@@ -45,6 +45,11 @@ class WordTokenizer:
     @classmethod
     def from_sentences(cls, sentences: Iterable) -> "WordTokenizer":
         """Build the vocabulary from sentences (strings or lists of words), in order of appearance."""
+        if isinstance(sentences, str) or not isinstance(sentences, Iterable):
+            raise TypeError(
+                f"sentences must be a list of sentences (strings or lists of words), got "
+                f"{type(sentences).__name__} {sentences!r:.60}; for one sentence pass [sentence]"
+            )
         vocab: list[str] = []
         for sentence in sentences:
             vocab.extend(cls.split(sentence))
