@@ -196,7 +196,9 @@ class MultiHeadAttention(nn.Module):
             # [/book: gqa-repeat]
             out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal=is_causal)
 
+        # [book: merge-project]
         out = self.w_o(merge_heads(out))  # (B, H, T, d_k) -> (B, T, H d_k) -> (B, T, D)
+        # [/book: merge-project]
         return (out, weights) if return_weights else out
 
     def _fused(self, q, k, v, mask, is_causal, dropout_p):
