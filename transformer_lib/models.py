@@ -14,12 +14,12 @@ import torch.nn as nn
 from ._checks import check_choice, check_positive_int, check_tensor
 from .cache import KVCache
 from .config import TransformerConfig
-from .embeddings import TokenEmbedding
+from .embeddings import _Embed, _Embeddings
 from .layers import DecoderLayer, EncoderLayer
 from .masks import default_padding_mask
 from .norms import make_norm
 from .pooling import mean_pool
-from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
+from .positional import RotaryEmbedding
 
 __all__ = ["Encoder", "Decoder", "Transformer", "GPT", "SequenceClassifier"]
 
@@ -32,15 +32,6 @@ def _check_config(config) -> TransformerConfig:
     if not isinstance(config, TransformerConfig):
         raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
     return config
-
-
-def _positions(config: TransformerConfig) -> nn.Module | None:
-    """The module that adds positions to embeddings (None for RoPE / no positions)."""
-    if config.positional == "sinusoidal":
-        return SinusoidalPositionalEncoding(config.max_len, config.d_model)
-    if config.positional == "learned":
-        return LearnedPositionalEmbedding(config.max_len, config.d_model)
-    return None
 
 
 def _rotary(config: TransformerConfig) -> RotaryEmbedding | None:
@@ -64,53 +55,6 @@ def _final_norm(config: TransformerConfig) -> nn.Module:
     if not config.norm_first:
         return nn.Identity()
     return make_norm(config.norm, config.d_model, eps=config.layer_norm_eps, bias=config.bias)
-
-
-class _Embeddings(nn.Module):
-    """Token embedding + positions + dropout, shared by every model.
-
-    A model calls :meth:`_init_embeddings` and then :meth:`embed`; it gets the
-    attributes tok_emb (TokenEmbedding, or None for vector inputs), pos_emb (or None
-    for RoPE / no positions) and drop (nn.Dropout).
-    """
-
-    def _init_embeddings(self, config: TransformerConfig, vocab_size: int | None, scale: bool) -> None:
-        self.tok_emb = TokenEmbedding(vocab_size, config.d_model, scale=scale) if vocab_size else None
-        self.pos_emb = _positions(config)
-        self.drop = nn.Dropout(config.dropout)
-        self.d_model, self.max_len = config.d_model, config.max_len
-
-    def embed(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """(B, T) ids or (B, T, D) vectors at positions offset .. offset + T - 1 -> (B, T, D)."""
-        if isinstance(tokens, torch.Tensor) and tokens.dim() == 3 and tokens.is_floating_point():
-            if tokens.shape[-1] != self.d_model:
-                raise ValueError(f"input vectors must have d_model={self.d_model} features, got {tuple(tokens.shape)}")
-            x = tokens
-        else:
-            check_tensor("tokens", tokens, ndim=2)
-            if self.tok_emb is None:
-                raise TypeError("this model has no token embedding: pass (B, T, D) float vectors")
-            x = self.tok_emb(tokens)  # (B, T) -> (B, T, D)
-        T = x.shape[1]
-        if offset + T > self.max_len:
-            raise ValueError(
-                f"sequence length {offset + T} (cached {offset} + new {T}) exceeds max_len={self.max_len}"
-            )
-        if self.pos_emb is not None:
-            x = self.pos_emb(x, offset=offset)  # (B, T, D) + positions
-        return self.drop(x)
-
-
-class _Embed(_Embeddings):
-    """The embeddings of an :class:`Encoder` or :class:`Decoder`, as one submodule ``embed``."""
-
-    def __init__(self, config: TransformerConfig, vocab_size: int | None, scale: bool):
-        super().__init__()
-        self._init_embeddings(config, vocab_size, scale)
-
-    def forward(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """(B, T) ids or (B, T, D) vectors -> (B, T, D)."""
-        return self.embed(tokens, offset)
 
 
 class Encoder(nn.Module):
