@@ -7,17 +7,17 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from _reference import TOL, max_diff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import transformer_lib as tl
-from _reference import TOL, max_diff
 
 
-def _qkv(B=2, H=3, T=5, S=7, K=8, V=6, dtype=torch.float32, device="cpu"):
-    q = torch.randn(B, H, T, K, dtype=dtype, device=device)
-    k = torch.randn(B, H, S, K, dtype=dtype, device=device)
-    v = torch.randn(B, H, S, V, dtype=dtype, device=device)
+def _qkv(B=2, H=3, T=5, S=7, d_k=8, d_v=6, dtype=torch.float32, device="cpu"):
+    q = torch.randn(B, H, T, d_k, dtype=dtype, device=device)
+    k = torch.randn(B, H, S, d_k, dtype=dtype, device=device)
+    v = torch.randn(B, H, S, d_v, dtype=dtype, device=device)
     return q, k, v
 
 
@@ -91,7 +91,7 @@ def test_unbatched_inputs_work():
 
 
 def test_gradcheck_float64():
-    q, k, v = (t.requires_grad_() for t in _qkv(B=1, H=2, T=3, S=4, K=5, V=2, dtype=torch.float64))
+    q, k, v = (t.requires_grad_() for t in _qkv(B=1, H=2, T=3, S=4, d_k=5, d_v=2, dtype=torch.float64))
     mask = torch.rand(3, 4) > 0.3
     mask[:, 0] = True
     assert torch.autograd.gradcheck(lambda q, k, v: tl.scaled_dot_product_attention(q, k, v, mask)[0], (q, k, v))
@@ -104,7 +104,8 @@ def test_half_precision(device, dtype):
         pytest.skip("float16 matmul on CPU is slow/partial on some builds; checked on CUDA")
     q, k, v = _qkv(dtype=dtype, device=device)
     out, weights = tl.scaled_dot_product_attention(q, k, v, tl.causal_mask(5, device=device, offset=2))
-    ref = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=tl.causal_mask(5, device=device, offset=2))
+    mask = tl.causal_mask(5, device=device, offset=2)
+    ref = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask)
     assert out.dtype == dtype
     assert max_diff(out.float(), ref) < 5e-2
 
@@ -119,10 +120,10 @@ def test_dropout_zeroes_some_weights_and_rescales():
 
 @settings(max_examples=40, deadline=None)
 @given(B=st.integers(1, 3), H=st.integers(1, 4), T=st.integers(1, 7), S=st.integers(1, 7),
-       K=st.integers(1, 9), V=st.integers(1, 5), seed=st.integers(0, 10_000))
-def test_property_random_shapes_match_torch(B, H, T, S, K, V, seed):
+       d_k=st.integers(1, 9), d_v=st.integers(1, 5), seed=st.integers(0, 10_000))
+def test_property_random_shapes_match_torch(B, H, T, S, d_k, d_v, seed):
     g = torch.Generator().manual_seed(seed)
-    q, k, v = (torch.randn(B, H, n, d, generator=g) for n, d in ((T, K), (S, K), (S, V)))
+    q, k, v = (torch.randn(B, H, n, d, generator=g) for n, d in ((T, d_k), (S, d_k), (S, d_v)))
     mask = torch.rand(B, 1, T, S, generator=g) > 0.4
     mask[..., 0] = True
     out, weights = tl.scaled_dot_product_attention(q, k, v, mask)
@@ -131,8 +132,10 @@ def test_property_random_shapes_match_torch(B, H, T, S, K, V, seed):
 
 
 @pytest.mark.parametrize("args, error, message", [
-    ((torch.randn(2, 3, 4), torch.randn(2, 5, 6), torch.randn(2, 5, 6)), ValueError, "q and k must have the same feature size d_k"),
-    ((torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 6, 4)), ValueError, "k and v must have the same number of positions S"),
+    ((torch.randn(2, 3, 4), torch.randn(2, 5, 6), torch.randn(2, 5, 6)), ValueError,
+     "q and k must have the same feature size d_k"),
+    ((torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 6, 4)), ValueError,
+     "k and v must have the same number of positions S"),
     ((torch.randn(3), torch.randn(2, 3), torch.randn(2, 3)), ValueError, "q must have at least 2 dimensions"),
     (([[1.0]], torch.randn(1, 1), torch.randn(1, 1)), TypeError, "q must be a torch.Tensor"),
 ])
@@ -145,7 +148,8 @@ def test_bad_masks():
     q, k, v = _qkv(T=3, S=4)
     with pytest.raises(TypeError, match="mask must have dtype torch.bool"):
         tl.scaled_dot_product_attention(q, k, v, torch.ones(3, 4))
-    with pytest.raises(ValueError, match=r"mask of shape \(3, 3\) does not broadcast to the attention scores' shape \(2, 3, 3, 4\)"):
+    message = r"mask of shape \(3, 3\) does not broadcast to the attention scores' shape \(2, 3, 3, 4\)"
+    with pytest.raises(ValueError, match=message):
         tl.scaled_dot_product_attention(q, k, v, torch.ones(3, 3, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"dropout_p must be in \[0, 1\), got 1.5"):
         tl.scaled_dot_product_attention(q, k, v, dropout_p=1.5)

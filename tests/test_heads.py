@@ -9,8 +9,8 @@ import transformer_lib as tl
 def test_split_is_a_reshape_into_consecutive_slices():
     x = torch.arange(2 * 3 * 8.0).reshape(2, 3, 8)  # (B, T, D)
     heads = tl.split_heads(x, 4)
-    assert heads.shape == (2, 4, 3, 2)  # (B, H, T, K)
-    # head h of token t holds features [h*K, (h+1)*K) of that token
+    assert heads.shape == (2, 4, 3, 2)  # (B, H, T, d_k)
+    # head h of token t holds features [h*d_k, (h+1)*d_k) of that token
     assert torch.equal(heads[1, 2, 0], x[1, 0, 4:6])
 
 
@@ -19,16 +19,17 @@ def test_gpt2_small_split():
 
 
 @settings(max_examples=50, deadline=None)
-@given(B=st.integers(1, 3), T=st.integers(1, 6), H=st.integers(1, 6), K=st.integers(1, 6))
-def test_merge_inverts_split(B, T, H, K):
-    x = torch.randn(B, T, H * K)
+@given(B=st.integers(1, 3), T=st.integers(1, 6), H=st.integers(1, 6), d_k=st.integers(1, 6))
+def test_merge_inverts_split(B, T, H, d_k):
+    x = torch.randn(B, T, H * d_k)
     assert torch.equal(tl.merge_heads(tl.split_heads(x, H)), x)
-    y = torch.randn(B, H, T, K)
+    y = torch.randn(B, H, T, d_k)
     assert torch.equal(tl.split_heads(tl.merge_heads(y), H), y)
 
 
 def test_bad_split():
-    with pytest.raises(ValueError, match=r"d_model=10 must be divisible by n_heads=3; n_heads values that divide 10: \[1, 2, 5, 10\]"):
+    message = r"d_model=10 must be divisible by n_heads=3; n_heads values that divide 10: \[1, 2, 5, 10\]"
+    with pytest.raises(ValueError, match=message):
         tl.split_heads(torch.randn(1, 2, 10), 3)
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
         tl.split_heads(torch.randn(2, 10), 2)

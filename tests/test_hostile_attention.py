@@ -321,7 +321,8 @@ def test_expanded_broadcast_mask_and_values():
        density=st.floats(0.0, 1.0))
 def test_rows_are_distributions_or_zero(T, S, d_k, seed, density):
     g = torch.Generator().manual_seed(seed)
-    q, k, v = torch.randn(2, T, d_k, generator=g), torch.randn(2, S, d_k, generator=g), torch.randn(2, S, 3, generator=g)
+    q, k = torch.randn(2, T, d_k, generator=g), torch.randn(2, S, d_k, generator=g)
+    v = torch.randn(2, S, 3, generator=g)
     mask = torch.rand(2, T, S, generator=g) < density
     out, w = tl.scaled_dot_product_attention(q, k, v, mask)
     sums = w.sum(-1)

@@ -272,7 +272,8 @@ def _translator():
     (dict(bos_id=-1), "bos_id must be an int id"),
     (dict(bos_id=1.0), "bos_id must be an int id"),
     (dict(bos_id=1, eos_id=99), "eos_id must be an int id"),
-    (dict(bos_id=1, max_len=11), r"max_len=11 target tokens need 11 decoder positions, more than the model's max_len=10"),
+    (dict(bos_id=1, max_len=11),
+     r"max_len=11 target tokens need 11 decoder positions, more than the model's max_len=10"),
 ])
 def test_greedy_decode_bad_ids(kwargs, message):
     kwargs.setdefault("max_len", 3)

@@ -56,7 +56,8 @@ def test_numpy_probability_is_a_number():
     ([[True]], TypeError, "mask must be a boolean torch.Tensor, got list"),
     (torch.ones(3, 4, dtype=torch.bool), ValueError, r"mask of shape \(3, 4\) does not broadcast.*\(2, 4, 4\)"),
     (torch.ones(2, 1, 4, 4, dtype=torch.bool), ValueError, "does not broadcast"),  # would add a dimension
-    (torch.ones(4, 4, dtype=torch.bool, device="meta"), ValueError, "mask is on meta but the attention inputs are on cpu"),
+    (torch.ones(4, 4, dtype=torch.bool, device="meta"), ValueError,
+     "mask is on meta but the attention inputs are on cpu"),
 ])
 def test_check_mask(mask, error, message):
     with pytest.raises(error, match=message):

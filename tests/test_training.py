@@ -1,5 +1,4 @@
 """The training loop (transformer_lib.training) and the small tasks (transformer_lib.tasks)."""
-import math
 
 import pytest
 import torch
@@ -99,7 +98,8 @@ def test_minibatches_cover_each_epoch_without_repeats():
     first_epoch = torch.cat([b[0] for b in batches[:2]])
     assert sorted(first_epoch.tolist()) == list(range(10))
     assert all(torch.equal(b[1], b[0] * 2) for b in batches)
-    assert [b[0].tolist() for b in batches] == [b[0].tolist() for b in minibatches(x, x * 2, batch_size=5, steps=4, seed=1)]
+    again = minibatches(x, x * 2, batch_size=5, steps=4, seed=1)
+    assert [b[0].tolist() for b in batches] == [b[0].tolist() for b in again]
     with pytest.raises(ValueError, match="larger than"):
         minibatches(x, batch_size=11, steps=1)
 

@@ -15,8 +15,9 @@ size. A legend maps any such name to a size, e.g. ``{"B": 2, "T": 6, "d_ff": 64}
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -96,7 +97,7 @@ class ShapeTrace(list):
                 outs += f" +{len(r.output) - 2}"
             lines.append([str(r.step), name, r.kind, ins, outs] + ([f"{r.n_params:,}"] if params else []))
         widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
-        fmt = "  ".join("{:<%d}" % w for w in widths)
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
         out += [fmt.format(*line) for line in lines]
         return "\n".join(line.rstrip() for line in out)

@@ -6,7 +6,7 @@ chapters only need to turn a handful of short sentences into ids.
 from __future__ import annotations
 
 import operator
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -43,7 +43,7 @@ class WordTokenizer:
         self.stoi: dict[str, int] = {w: i for i, w in enumerate(words)}
 
     @classmethod
-    def from_sentences(cls, sentences: Iterable) -> "WordTokenizer":
+    def from_sentences(cls, sentences: Iterable) -> WordTokenizer:
         """Build the vocabulary from sentences (strings or lists of words), in order of appearance."""
         if isinstance(sentences, str) or not isinstance(sentences, Iterable):
             raise TypeError(
