@@ -489,6 +489,14 @@ def test_missing_or_bad_tensors_name_the_weight_file(tmp_path):
         load_gpt2(tmp_path)
 
 
+def test_config_that_does_not_fit_the_weights_fails_before_allocating(tmp_path):
+    """A vocabulary of 10^11 words would need 3 TB: the shapes are compared on the meta device first."""
+    _tiny_gpt2_folder(tmp_path, config={**TINY_GPT2, "vocab_size": 10**11})
+    with pytest.raises(CheckpointError, match=r"wte|tok_emb.*does config.json belong to these weights") as error:
+        load_gpt2(tmp_path)
+    assert str(error.value).startswith(str(tmp_path / "model.safetensors"))
+
+
 def test_half_precision_checkpoint_loads_as_float32(tmp_path):
     tensors = {name: t.half() for name, t in _tiny_gpt2_tensors().items()}
     model = load_gpt2(_tiny_gpt2_folder(tmp_path, tensors=tensors))

@@ -38,9 +38,9 @@ from ..pooling import mean_pool
 from ..positional import LearnedPositionalEmbedding
 from .checkpoint import (
     CheckpointError,
+    build_and_load,
     checkpoint_folder,
     config_field,
-    copy_weights,
     hf_activation,
     read_config,
     read_weights,
@@ -249,9 +249,8 @@ def load_bert(path=None) -> tuple[BertEncoder, PretrainedTokenizer]:
     config, type_vocab_size = _bert_config(read_config(folder), folder / "config.json")
     weights = read_weights(folder)
     source = str(weights_file(folder))  # every message about a tensor names the weight file
-    model = BertEncoder(config, type_vocab_size=type_vocab_size)
-    copy_weights(model, _bert_assignments(weights, config.n_layers, source), source)
-    model.eval()
+    assignments = _bert_assignments(weights, config.n_layers, source)
+    model = build_and_load(lambda: BertEncoder(config, type_vocab_size=type_vocab_size), assignments, source)
     return model, load_tokenizer(folder)
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "read_json_object",
     "read_weights",
     "copy_weights",
+    "build_and_load",
     "take",
     "strip_prefix",
     "hf_activation",
@@ -261,6 +262,27 @@ def copy_weights(model: nn.Module, assignments: dict[str, torch.Tensor], source:
     missing = [name for name, p in params.items() if id(p) not in filled]
     if missing:
         raise MissingEntryError(f"{source}: no weights were found for {missing}")
+
+
+def build_and_load(make_model, assignments: dict[str, torch.Tensor], source: str) -> nn.Module:
+    """``make_model()`` with ``assignments`` copied in (:func:`copy_weights`), in eval mode.
+
+    Every shape is first compared with a copy of the model built on PyTorch's "meta"
+    device, which holds shapes but no memory: a ``config.json`` that does not belong to
+    the weights (say a vocabulary of a billion words) fails with a message naming the
+    file before anything is allocated.
+    """
+    with torch.device("meta"):
+        expected = {name: tuple(p.shape) for name, p in make_model().named_parameters(remove_duplicate=False)}
+    for name, tensor in assignments.items():
+        if name in expected and tuple(tensor.shape) != expected[name]:
+            raise CheckpointError(
+                f"{source}: tensor for {name} has shape {tuple(tensor.shape)}, the model expects "
+                f"{expected[name]}; does config.json belong to these weights?"
+            )
+    model = make_model()
+    copy_weights(model, assignments, source)
+    return model.eval()
 
 
 def hf_activation(config: dict, key: str, source: str) -> str:

@@ -25,9 +25,9 @@ from ..config import TransformerConfig
 from ..models import GPT
 from .checkpoint import (
     CheckpointError,
+    build_and_load,
     checkpoint_folder,
     config_field,
-    copy_weights,
     hf_activation,
     read_config,
     read_weights,
@@ -141,7 +141,4 @@ def load_gpt2(path) -> GPT:
     config = _gpt2_config(read_config(folder), folder / "config.json")
     weights = read_weights(folder)
     source = str(weights_file(folder))  # every message about a tensor names the weight file
-    model = GPT(config)
-    copy_weights(model, _gpt2_assignments(weights, config, source), source)
-    model.eval()
-    return model
+    return build_and_load(lambda: GPT(config), _gpt2_assignments(weights, config, source), source)
