@@ -23,7 +23,7 @@ Everything listed is importable from this package, e.g.
 from .bert import BERT_LAYER_NAMES, BertEncoder, embed_sentences, load_bert, mean_pool, minilm_path
 from .checkpoint import CheckpointError, copy_weights, read_config, read_weights
 from .gguf import GGUFError, GGUFFile, read_gguf
-from .gpt2 import _gpt2_assignments, load_gpt2  # noqa: F401  (_gpt2_assignments: shown in chapter 14)
+from .gpt2 import load_gpt2
 from .head_patterns import ATTENTION_PATTERNS, attention_pattern_scores
 from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
 from .smollm2 import SmolLM2Tokenizer, load_smollm2, load_smollm2_tokenizer, smollm2_path, smollm2_tensors
