@@ -3,13 +3,18 @@
 A Hugging Face checkpoint is a folder holding ``config.json`` (the sizes) and the
 tensors in ``model.safetensors`` or, in older checkpoints, ``pytorch_model.bin``.
 The loaders of this package (:mod:`.bert`, :mod:`.gpt2`) read it with
-:func:`read_config` and :func:`read_weights`, then copy the tensors into a
-library model with :func:`copy_weights`, which checks every shape and that no
-parameter is left without a value.
+:func:`read_config` (each field checked by :func:`config_field`) and
+:func:`read_weights`, rename the tensors, and build the model with
+:func:`build_and_load`: every shape is checked before anything is allocated, then
+:func:`copy_weights` copies the tensors and checks that no parameter is left
+without a value.
 
 A broken file (truncated, empty, not the format its name says, JSON that is not
-an object) raises :class:`CheckpointError` (a ``ValueError``) whose message names
-the file and what is wrong with it.
+an object, a tensor holding NaN) raises :class:`CheckpointError` (a ``ValueError``)
+whose message names the file and what is wrong with it; a missing field or tensor
+raises :class:`MissingEntryError` (a ``CheckpointError`` and a ``KeyError``). A
+``pytorch_model.bin`` is read with ``torch.load(weights_only=True)``: only tensors,
+never code.
 """
 from __future__ import annotations
 
@@ -25,17 +30,17 @@ from torch import nn
 __all__ = [
     "CheckpointError",
     "MissingEntryError",
-    "weights_file",
-    "config_field",
     "WEIGHT_FILES",
     "checkpoint_folder",
-    "read_config",
     "read_json_object",
+    "read_config",
+    "config_field",
+    "weights_file",
     "read_weights",
+    "strip_prefix",
+    "take",
     "copy_weights",
     "build_and_load",
-    "take",
-    "strip_prefix",
     "hf_activation",
 ]
 
