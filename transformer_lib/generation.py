@@ -76,6 +76,15 @@ def _next_token(logits: torch.Tensor, temperature: float, top_k: int | None, top
     return torch.multinomial(probs, num_samples=1, generator=generator)  # (B, 1)
 
 
+def _check_finite(logits: torch.Tensor, step: int) -> None:
+    """Refuse NaN or inf logits: sampling from them would give garbage ids (or fail inside torch)."""
+    if not torch.isfinite(logits).all():
+        raise ValueError(
+            f"the model produced non-finite logits (NaN or inf) at generation step {step}; "
+            "check its weights and inputs"
+        )
+
+
 def _check_model(model, tokens: torch.Tensor, use_cache: bool):
     """The model's config after checking what ``generate`` needs from it."""
     config = getattr(model, "config", None)
@@ -169,21 +178,19 @@ def generate(
     was_training = model.training
     model.eval()
     try:
+        # [book: generate-loop]
         cache = model.new_cache() if use_cache else None
         step_logits = []
         next_input = tokens
         for step in range(max_new_tokens):
             # With a cache: the whole prompt once, then one token. Without: everything, every time.
             logits = model(next_input, cache=cache)[:, -1, :]  # (B, T_in, V) -> (B, V)
-            if not torch.isfinite(logits).all():
-                raise ValueError(
-                    f"the model produced non-finite logits (NaN or inf) at generation step {step}; "
-                    "check its weights and inputs"
-                )
+            _check_finite(logits, step)
             step_logits.append(logits)
             new_token = _next_token(logits, temperature, top_k, top_p, generator)  # (B, 1)
             tokens = torch.cat([tokens, new_token], dim=1)  # (B, T) -> (B, T + 1)
             next_input = new_token if use_cache else tokens
+        # [/book: generate-loop]
     finally:
         model.train(was_training)
     if return_logits:
