@@ -20,7 +20,8 @@ smollm2            load_smollm2, SmolLM2Tokenizer, smollm2_tensors (SmolLM2-135M
 Everything listed is importable from this package, e.g.
 ``from transformer_lib.pretrained import load_bert``.
 """
-from .bert import BERT_LAYER_NAMES, BertEncoder, embed_sentences, load_bert, mean_pool, minilm_path
+from ..pooling import mean_pool
+from .bert import BERT_LAYER_NAMES, BertEncoder, embed_sentences, load_bert, minilm_path
 from .checkpoint import CheckpointError, copy_weights, read_config, read_weights
 from .gguf import GGUFError, GGUFFile, read_gguf
 from .gpt2 import load_gpt2

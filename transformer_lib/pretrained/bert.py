@@ -8,7 +8,8 @@ ships (see :func:`minilm_path`). :func:`embed_sentences` turns sentences into
 unit-length vectors the way sentence-transformers does for that model (mean over
 real tokens, L2 norm).
 
-Legend: B batch, T tokens, D d_model, H heads, d_ff feed-forward width, V vocabulary size.
+Legend: B batch, T sequence length, D = d_model, H heads, d_ff feed-forward width,
+V vocabulary size, N layers.
 
 How a BERT checkpoint's names map onto the library's (one encoder layer ``i``)::
 
@@ -50,7 +51,7 @@ from .checkpoint import (
 )
 from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
 
-__all__ = ["minilm_path", "BertEncoder", "BERT_LAYER_NAMES", "load_bert", "mean_pool", "embed_sentences"]
+__all__ = ["minilm_path", "BertEncoder", "BERT_LAYER_NAMES", "load_bert", "embed_sentences"]
 
 
 def minilm_path() -> Path:
