@@ -45,6 +45,9 @@ def main() -> None:
     copy(dist, DEST / "jupyter-widgets")
     for part in MATHJAX_PARTS:
         copy(NODE / "mathjax" / "es5" / part, DEST / "mathjax" / part)
+    # Each licence next to the files it covers (book/notices.md; require.js carries its own header).
+    copy(NODE / "mathjax" / "LICENSE", DEST / "mathjax" / "LICENSE")
+    copy(NODE / "@jupyter-widgets" / "html-manager" / "LICENSE", DEST / "jupyter-widgets" / "LICENSE")
     n = sum(1 for p in DEST.rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in DEST.rglob("*") if p.is_file())
     print(f"copied {n} asset files ({size / 1e6:.1f} MB) into {DEST.relative_to(ROOT)}/")
