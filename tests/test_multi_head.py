@@ -257,3 +257,15 @@ def test_grouped_query_bad_arguments():
         mha(torch.randn(1, 3, D), torch.randn(1, 5, D), is_causal=True)
     with pytest.raises(TypeError, match="is_causal must be True or False"):
         mha(torch.randn(1, 3, D), is_causal=1)
+
+
+def test_repeat_kv_matches_transformers_order():
+    x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)  # (B, H_kv, S, d_k)
+    out = tl.repeat_kv(x, 3)
+    assert out.shape == (2, 9, 4, 5)
+    for h in range(9):
+        assert torch.equal(out[:, h], x[:, h // 3])
+    expanded = x[:, :, None].expand(2, 3, 3, 4, 5).reshape(2, 9, 4, 5)  # transformers' repeat_kv
+    assert torch.equal(out, expanded)
+    with pytest.raises(ValueError, match="group must be a positive integer"):
+        tl.repeat_kv(x, 0)

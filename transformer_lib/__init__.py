@@ -6,7 +6,7 @@ The library behind the book *Inside the Transformer*. One module per concept:
 masks               causal_mask, padding_mask, token_padding_mask (bool, True = may attend)
 attention           scaled_dot_product_attention, attention_steps (the explicit steps)
 heads               split_heads, merge_heads: (B, T, D) <-> (B, H, T, d_k)
-multi_head          MultiHeadAttention (H query heads, H_kv key/value heads)
+multi_head          MultiHeadAttention (H query heads, H_kv key/value heads), repeat_kv
 positional          sinusoidal_encoding, Sinusoidal/Learned positions, RotaryEmbedding
 embeddings          TokenEmbedding
 feed_forward        FeedForward (D -> d_ff -> D), SwiGLUFeedForward
@@ -54,7 +54,7 @@ from .layers import DecoderLayer, EncoderLayer
 from .losses import next_token_loss, per_token_loss, token_cross_entropy
 from .masks import causal_mask, padding_mask, token_padding_mask
 from .models import GPT, Decoder, Encoder, SequenceClassifier, Transformer
-from .multi_head import MultiHeadAttention
+from .multi_head import MultiHeadAttention, repeat_kv
 from .norms import RMSNorm
 from .pooling import mean_pool
 from .positional import (
@@ -76,7 +76,7 @@ __all__ = [
     # attention and its parts
     "causal_mask", "padding_mask", "token_padding_mask",
     "AttentionSteps", "attention_steps", "scaled_dot_product_attention",
-    "merge_heads", "split_heads", "MultiHeadAttention",
+    "merge_heads", "split_heads", "MultiHeadAttention", "repeat_kv",
     "LearnedPositionalEmbedding", "RotaryEmbedding", "SinusoidalPositionalEncoding", "sinusoidal_encoding",
     "TokenEmbedding", "FeedForward", "SwiGLUFeedForward", "RMSNorm",
     # layers and models

@@ -27,13 +27,27 @@ from ._checks import (
     check_mask,
     check_positive_int,
     check_probability,
+    check_tensor,
 )
 from .attention import scaled_dot_product_attention
 from .cache import KVCache
 from .heads import merge_heads, split_heads
 from .masks import causal_mask
 
-__all__ = ["MultiHeadAttention"]
+__all__ = ["MultiHeadAttention", "repeat_kv"]
+
+
+def repeat_kv(x: torch.Tensor, group: int) -> torch.Tensor:
+    """Share each key/value head among ``group`` query heads: (B, H_kv, S, d_k) -> (B, H_kv * group, S, d_k).
+
+    Query head h reads key/value head h // group (heads 0..group-1 read head 0, and so on),
+    the order of transformers' ``repeat_kv`` and of llama.cpp.
+    """
+    check_tensor("x", x, ndim=4)
+    check_positive_int("group", group)
+    # [book: repeat-kv]
+    return x.repeat_interleave(group, dim=1)  # (B, H_kv, S, d_k) -> (B, H_kv * group, S, d_k)
+    # [/book: repeat-kv]
 
 
 class MultiHeadAttention(nn.Module):
@@ -191,8 +205,8 @@ class MultiHeadAttention(nn.Module):
             # [book: gqa-repeat]
             group = self.n_heads // self.n_kv_heads  # query heads per key/value head
             if group > 1:  # query head h reads key/value head h // group
-                k = k.repeat_interleave(group, dim=1)  # (B, H_kv, S, d_k) -> (B, H, S, d_k)
-                v = v.repeat_interleave(group, dim=1)  # (B, H_kv, S, d_k) -> (B, H, S, d_k)
+                k = repeat_kv(k, group)  # (B, H_kv, S, d_k) -> (B, H, S, d_k)
+                v = repeat_kv(v, group)  # (B, H_kv, S, d_k) -> (B, H, S, d_k)
             # [/book: gqa-repeat]
             out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal=is_causal)
 
