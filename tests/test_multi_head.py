@@ -269,3 +269,33 @@ def test_repeat_kv_matches_transformers_order():
     assert torch.equal(out, expanded)
     with pytest.raises(ValueError, match="group must be a positive integer"):
         tl.repeat_kv(x, 0)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 2e-2), (torch.float16, 2e-3), (torch.float32, 1e-6),
+                                        (torch.float64, 1e-12)])
+def test_both_paths_agree_with_grouped_heads_in_every_dtype(dtype, tol):
+    explicit = tl.MultiHeadAttention(D, H, n_kv_heads=2).to(dtype).eval()
+    fused = tl.MultiHeadAttention(D, H, n_kv_heads=2, use_sdpa=True).to(dtype).eval()
+    fused.load_state_dict(explicit.state_dict())
+    x = torch.randn(2, 7, D).to(dtype)
+    padding = tl.padding_mask([7, 0])  # the second sentence is all padding: zeros, not NaN
+    for kwargs in (dict(is_causal=True), dict(mask=padding, is_causal=True), dict(mask=padding)):
+        a, b = explicit(x, **kwargs), fused(x, **kwargs)
+        assert not b.isnan().any() and max_diff(a.float(), b.float()) <= tol
+
+
+@settings(max_examples=20, deadline=None)
+@given(H_kv=st.sampled_from([1, 2, 4]), d_k=st.sampled_from([2, 4]), B=st.integers(1, 2),
+       chunks=st.lists(st.integers(1, 3), min_size=1, max_size=4), use_sdpa=st.booleans(), seed=st.integers(0, 99))
+def test_property_cached_chunks_equal_one_causal_pass(H_kv, d_k, B, chunks, use_sdpa, seed):
+    torch.manual_seed(seed)
+    rope = tl.RotaryEmbedding(d_k, max_len=16)
+    mha = tl.MultiHeadAttention(4 * d_k, 4, n_kv_heads=H_kv, rotary=rope, use_sdpa=use_sdpa).eval()
+    x = torch.randn(B, sum(chunks), 4 * d_k)
+    full = mha(x, is_causal=True)
+    cache, parts, start = tl.KVCache(capacity=1), [], 0
+    for n in chunks:
+        parts.append(mha(x[:, start:start + n], cache=cache, is_causal=True))
+        start += n
+    assert cache.keys.shape == (B, H_kv, sum(chunks), d_k)
+    assert max_diff(torch.cat(parts, 1), full) <= 1e-5
