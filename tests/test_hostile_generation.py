@@ -326,3 +326,14 @@ def test_next_token_with_underflowing_temperatures_is_argmax(t, dtype, filters):
     logits = torch.randn(4, 10, generator=torch.Generator().manual_seed(0)).to(dtype)
     ids = _next_token(logits, t, filters.get("top_k"), filters.get("top_p"), torch.Generator().manual_seed(0))
     assert torch.equal(ids[:, 0], logits.float().argmax(-1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a second device")
+def test_generator_on_another_device_is_refused():
+    with pytest.raises(ValueError, match="generator is on cpu but tokens are on cuda"):
+        tl.generate(_gpt("cuda"), PROMPT.cuda(), 2, generator=torch.Generator())
+
+
+def test_numpy_integer_settings():
+    out = tl.generate(_gpt(), PROMPT, np.int64(3), top_k=np.int32(5), temperature=0)
+    assert out.shape == (1, 6)

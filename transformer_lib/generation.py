@@ -162,6 +162,11 @@ def generate(
             raise TypeError(f"{name} must be True or False, got {flag!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if generator is not None and generator.device.type != tokens.device.type:
+        raise ValueError(
+            f"generator is on {generator.device} but tokens are on {tokens.device}; "
+            f"create it with torch.Generator(device={str(tokens.device)!r})"
+        )
     max_len = config.max_len
     T = tokens.shape[1]
     if T > max_len:
