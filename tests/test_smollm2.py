@@ -54,6 +54,19 @@ TOKENIZER_TEXTS = {
 # --------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Run this module's models on one CPU thread (restored afterwards).
+
+    On a 2-core machine shared with other processes, two threads per operation wait for
+    each other: a decoding step of this model measured 7x slower with 2 threads than with 1.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def path():
     return smollm2_module.smollm2_path()
