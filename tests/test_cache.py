@@ -95,3 +95,12 @@ def test_gpt_refuses_inconsistent_caches():
         model(torch.randint(0, 20, (1, 1)), cache=cache[:1])
     with pytest.raises(TypeError, match="must hold KVCache objects"):
         model(torch.randint(0, 20, (1, 1)), cache=[None, None])
+
+
+def test_views_stay_valid_across_appends_and_growth():
+    cache = tl.KVCache(capacity=2)
+    k, v = _kv(T=2)
+    keys, values = cache.append(k, v)  # fills the storage exactly
+    cache.append(*_kv(T=1))  # grows: new storage
+    cache.append(*_kv(T=1))  # writes after the old positions
+    assert torch.equal(keys, k) and torch.equal(values, v)

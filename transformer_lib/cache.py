@@ -27,10 +27,10 @@ class KVCache:
         capacity: initial number of positions to preallocate (grows as needed).
 
     The tensors returned by :meth:`append`, :attr:`keys` and :attr:`values` are views
-    of the cache's storage. They stay valid until the next :meth:`append` that grows
-    the storage or until :meth:`reset`; after ``reset`` the storage is released, so a
-    view taken before it is never overwritten by a later sequence. Clone a view to
-    keep it longer.
+    of the cache's storage, and they stay valid: a later :meth:`append` writes only
+    positions after them (or copies into new, larger storage), and :meth:`reset`
+    releases the storage instead of reusing it, so a view taken before a reset is
+    never overwritten by the next sequence.
 
     Example::
 
