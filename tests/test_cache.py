@@ -104,3 +104,10 @@ def test_views_stay_valid_across_appends_and_growth():
     cache.append(*_kv(T=1))  # grows: new storage
     cache.append(*_kv(T=1))  # writes after the old positions
     assert torch.equal(keys, k) and torch.equal(values, v)
+
+
+def test_nbytes_counts_the_cached_positions():
+    cache = tl.KVCache(capacity=64)
+    assert cache.nbytes == 0
+    cache.append(*_kv(B=2, H=3, T=5, K=4))
+    assert cache.nbytes == 2 * (2 * 3 * 5 * 4) * 4  # keys and values, float32

@@ -122,6 +122,16 @@ class KVCache:
         """(B, H_kv, S, d_v) cached values, or None when empty."""
         return None if self.length == 0 else self._values[:, :, : self.length]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the cached positions, keys and values (B * H_kv * S * (d_k + d_v) numbers).
+
+        The preallocated storage can be up to twice that (it grows by doubling).
+        """
+        if self.length == 0:
+            return 0
+        return (self.keys.numel() + self.values.numel()) * self._keys.element_size()
+
     def __repr__(self) -> str:
         shape = None if self._keys is None else tuple(self._keys[:, :, : self.length].shape)
         return f"KVCache(length={self.length}, keys={shape})"
