@@ -13,9 +13,9 @@ runs those three in float64: the same formulas, without the casts.
 """
 import pytest
 import torch
+from _reference import llama_config, llama_state_dict, max_diff
 
 import transformer_lib as tl
-from _reference import llama_config, llama_state_dict, max_diff
 
 transformers = pytest.importorskip("transformers")
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
