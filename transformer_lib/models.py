@@ -221,9 +221,9 @@ class GPT(_Embeddings):
     norm            "layernorm"          "rmsnorm"
     activation      "gelu_tanh"          "swiglu"
     positional      "learned"            "rope" (``rope_base``, ``rope_layout``)
-    n_kv_heads      = n_heads            fewer (grouped-query attention)
+    n_kv_heads      = n_heads            fewer (grouped-query): 3 for 9 query heads
     bias            True                 False
-    tie_embeddings  True                 True (SmolLM2-135M), False (larger Llamas)
+    tie_embeddings  True                 True (SmolLM2-135M), False (Llama 2 7B)
     ==============  ===================  ==========================================
 
     Attributes:
