@@ -33,7 +33,7 @@ class TransformerConfig:
     * ``positional``: "learned", "sinusoidal", "rope" or "none"; with "rope",
       ``rope_base`` and ``rope_layout`` ("interleaved" pairs (2i, 2i+1) as in GGUF
       files, or "half" pairs (i, i + d_k/2) as in transformers' checkpoints);
-    * ``tie_embeddings``: the output head shares the token embedding's matrix;
+    * ``tie_embeddings``: GPT's output head shares the token embedding's matrix;
     * ``bias``: biases of every linear layer and LayerNorm.
 
     Example::
@@ -126,7 +126,7 @@ class TransformerConfig:
                  if f.name not in hidden or getattr(self, f.name) != hidden[f.name])
         return f"TransformerConfig({', '.join(shown)})"
 
-    def resolved(self, **model_defaults) -> "TransformerConfig":
+    def resolved(self, **model_defaults) -> TransformerConfig:
         """A copy where every ``None`` choice takes the given model default."""
         updates = {k: v for k, v in model_defaults.items() if getattr(self, k) is None}
         return replace(self, **updates)
