@@ -223,3 +223,10 @@ def test_last_only_gives_the_last_row_of_the_logits():
     full = model(tokens)
     last = model(tokens, last_only=True)
     assert last.shape == (2, 1, 50) and max_diff(last, full[:, -1:]) <= 1e-6
+
+
+def test_right_padding_does_not_change_a_gpt_s_real_positions():
+    model = tl.GPT(_llama_cfg()).eval()
+    short = torch.randint(1, 50, (1, 4))
+    padded = torch.cat([short, torch.zeros(1, 3, dtype=torch.long)], 1)  # right-padded to 7
+    assert max_diff(model(padded)[:, :4], model(short)) <= 1e-5

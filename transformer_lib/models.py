@@ -213,6 +213,10 @@ class GPT(_Embeddings):
     encoder to cross-attend to. (``config.norm_first=False`` gives the post-norm
     layout of the first GPT, without the final norm.)
 
+    No padding mask is needed (``config.pad_id`` is not used): pad a batch of different
+    lengths on the right; causal attention never lets a real token see the padding
+    after it, and the logits at padded positions are simply not read.
+
     GPT-2 and SmolLM2 are two settings of the same :class:`TransformerConfig`:
 
     ==============  ===================  ==========================================
