@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import math
 
-from . import check_number, feedback
+from . import check_function, check_number, feedback, needs_answer
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def check_exercise_1(answer) -> bool:
@@ -30,8 +30,7 @@ def check_exercise_1(answer) -> bool:
 
 def check_exercise_2(answer) -> bool:
     """Shape of cross-attention weights for B=3, H=2, T=6, S=5: (3, 2, 6, 5)."""
-    if answer is None:
-        print("Replace None with your answer (a tuple of 4 numbers), then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         shape = tuple(int(v) for v in answer)
@@ -48,4 +47,29 @@ def check_exercise_2(answer) -> bool:
         shape == (3, 2, 6, 5),
         "(B, H, T, S): one row per target token, one column per source token, for every head.",
         "Order the dimensions as (batch, heads, queries, keys), and remember where the queries come from.",
+    )
+
+
+def _logits_and_targets(generator):
+    """Random logits (B, T, V), some of them large, and correct ids (B, T)."""
+    import torch
+
+    B, T, V = (int(torch.randint(1, 5, (1,), generator=generator)),
+               int(torch.randint(2, 7, (1,), generator=generator)),
+               int(torch.randint(2, 20, (1,), generator=generator)))
+    logits = 4 * torch.randn(B, T, V, generator=generator)
+    targets = torch.randint(0, V, (B, T), generator=generator)
+    return logits, targets
+
+
+def check_exercise_3(per_token_loss) -> bool:
+    """The reader's ``per_token_loss(logits, targets) -> (B, T)`` against the library's."""
+    from ..losses import per_token_loss as library
+
+    return check_function(
+        per_token_loss, lambda logits, targets: library(logits, targets, shift=False),
+        _logits_and_targets,
+        success="Every token's loss is -ln p(correct token), as tl.per_token_loss computes.",
+        hint="Turn each row of logits into log-probabilities (torch.log_softmax over the last "
+             "axis), pick the entry of the correct id with gather, and negate it.",
     )
