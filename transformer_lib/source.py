@@ -30,7 +30,7 @@ def get_source(obj, part: str | None = None) -> str:
     """
     lines = inspect.getsource(obj).splitlines()
     if part is None:
-        return textwrap.dedent("\n".join(l for l in lines if not _MARK.match(l)))
+        return textwrap.dedent("\n".join(line for line in lines if not _MARK.match(line)))
     inside, kept, found = False, [], []
     for line in lines:
         m = _MARK.match(line)

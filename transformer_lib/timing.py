@@ -22,7 +22,7 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -55,8 +55,10 @@ def median_time(
     from another program moves it little. To compare two functions, prefer ``compare``,
     which interleaves their calls so that both see the same load.
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function with no arguments, got {type(fn).__name__} {fn!r}")
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
     return compare({"fn": fn}, reference=None, repeats=repeats, warmup=warmup, device=device)["fn"]["median_s"]
 
 
@@ -83,6 +85,12 @@ def compare(
         name -> {"median_s", "min_s", "iqr_s", "samples", "number", and with a
         reference: "ratio" (median of per-round ratios), "ratio_iqr"}.
     """
+    if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
+        raise TypeError(f"fns must be a non-empty dict of name -> function with no arguments, got {fns!r}")
+    if reference is not None and reference not in fns:
+        raise ValueError(f"reference={reference!r} is not one of the names in fns: {sorted(fns)}")
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
     names = list(fns)
     number = {}
     for name in names:
