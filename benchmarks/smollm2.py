@@ -59,6 +59,7 @@ def _quiet():
 
     level, bar = logging.get_verbosity(), gguf_utils.tqdm
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
     gguf_utils.tqdm = functools.partial(bar, disable=True)  # its own progress bar, per tensor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -66,6 +67,7 @@ def _quiet():
             yield
         finally:
             logging.set_verbosity(level)
+            logging.enable_progress_bar()
             gguf_utils.tqdm = bar
 
 
