@@ -17,13 +17,14 @@ floats) and one 4-bit integer q in 0..15 per number, which stands for ``d * q + 
 reference implementation); a model computed from the dequantized numbers is an
 ordinary float32 model: quantization changed the numbers a little, not the mechanics.
 
-The header, metadata and table are parsed here with :mod:`struct` (a tenth of a
-second); ``gguf.GGUFReader`` reads the same things but takes seconds on the
-98,000 strings of a tokenizer. ``tests/test_smollm2.py`` checks that both agree.
+The header, metadata and table are parsed here with :mod:`struct`, in about 0.2 s of
+CPU time for SmolLM2's file; ``gguf.GGUFReader`` reads the same things in about 3 s (it
+builds a numpy view for each of the tokenizer's 98,000 strings). ``tests/test_smollm2.py``
+checks that both agree.
 
 Shapes are given in PyTorch's order (rows first): GGUF lists a tensor's dimensions
-innermost first, so a (576 x 1536) ``nn.Linear`` weight with 1536 rows is listed as
-[576, 1536] in the file and returned here as (1536, 576).
+innermost first, so the weight of ``nn.Linear(576, 1536)``, shape (1536, 576) in
+PyTorch, is listed as [576, 1536] in the file and returned here as (1536, 576).
 """
 from __future__ import annotations
 
