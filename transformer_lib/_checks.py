@@ -156,12 +156,16 @@ def check_float_tensor(name: str, value, ndim_min: int | None = None, ndim: int 
     return value
 
 
-def check_input(name: str, x, module, ndim: int | None = None, ndim_min: int | None = None) -> torch.Tensor:
-    """Raise unless ``x`` is a tensor a layer can take: dimensions, dtype and device of ``module``'s weights.
+def check_input(name: str, x, module, ndim: int | None = None, ndim_min: int | None = None,
+                d_model: int | None = None) -> torch.Tensor:
+    """Raise unless ``x`` is a tensor a layer can take: dimensions, ``d_model`` features (when
+    given), dtype and device of ``module``'s weights.
 
     Inside ``torch.autocast`` the dtypes may differ (autocast converts them).
     """
     check_tensor(name, x, ndim_min=ndim_min, ndim=ndim)
+    if d_model is not None:
+        check_features(name, x, d_model)
     weight = next(module.parameters(), None)
     if weight is None:
         return x

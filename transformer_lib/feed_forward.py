@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._checks import check_choice, check_features, check_input, check_positive_int, check_probability
+from ._checks import check_choice, check_input, check_positive_int, check_probability
 
 __all__ = ["FeedForward", "SwiGLUFeedForward", "ACTIVATIONS", "FFN_KINDS", "activation_fn", "make_feed_forward"]
 
@@ -35,6 +35,13 @@ def activation_fn(name: str):
     """The activation function called ``name`` (one of :data:`ACTIVATIONS`)."""
     check_choice("activation", name, set(ACTIVATIONS))
     return ACTIVATIONS[name]
+
+
+def _check_sizes(d_model: int, d_ff: int, dropout: float) -> int:
+    check_positive_int("d_model", d_model)
+    check_positive_int("d_ff", d_ff)
+    check_probability("dropout", dropout)
+    return d_model
 
 
 class FeedForward(nn.Module):
@@ -55,10 +62,7 @@ class FeedForward(nn.Module):
 
     def __init__(self, d_model: int, d_ff: int, activation: str = "relu", dropout: float = 0.0, bias: bool = True):
         super().__init__()
-        check_positive_int("d_model", d_model)
-        check_positive_int("d_ff", d_ff)
-        check_probability("dropout", dropout)
-        self.d_model = d_model
+        self.d_model = _check_sizes(d_model, d_ff, dropout)
         self.activation_name = activation
         self.activation = activation_fn(activation)
         self.linear1 = nn.Linear(d_model, d_ff, bias=bias)
@@ -67,8 +71,7 @@ class FeedForward(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), each position on its own."""
-        check_input("z", z, self, ndim_min=1)
-        check_features("z", z, self.d_model)
+        check_input("z", z, self, ndim_min=1, d_model=self.d_model)
         hidden = self.activation(self.linear1(z))  # (..., D) -> (..., d_ff)
         return self.linear2(self.dropout(hidden))  # (..., d_ff) -> (..., D)
 
@@ -94,10 +97,7 @@ class SwiGLUFeedForward(nn.Module):
 
     def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, bias: bool = False):
         super().__init__()
-        check_positive_int("d_model", d_model)
-        check_positive_int("d_ff", d_ff)
-        check_probability("dropout", dropout)
-        self.d_model = d_model
+        self.d_model = _check_sizes(d_model, d_ff, dropout)
         self.w_gate = nn.Linear(d_model, d_ff, bias=bias)
         self.w_up = nn.Linear(d_model, d_ff, bias=bias)
         self.w_down = nn.Linear(d_ff, d_model, bias=bias)
@@ -105,8 +105,7 @@ class SwiGLUFeedForward(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), each position on its own."""
-        check_input("z", z, self, ndim_min=1)
-        check_features("z", z, self.d_model)
+        check_input("z", z, self, ndim_min=1, d_model=self.d_model)
         # [book: swiglu]
         gate = F.silu(self.w_gate(z))  # (..., D) -> (..., d_ff), silu(a) = a * sigmoid(a)
         hidden = gate * self.w_up(z)  # (..., d_ff): the gate scales each feature of z W_up

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_features, check_input, check_positive_int, check_probability
+from ._checks import check_input, check_positive_int, check_probability
 from .cache import KVCache
 from .feed_forward import make_feed_forward
 from .multi_head import MultiHeadAttention
@@ -125,8 +125,7 @@ class EncoderLayer(_ResidualLayer):
         ``is_causal=True`` hides the future (this layer then is a GPT block);
         ``cache`` is this layer's :class:`KVCache` when generating token by token.
         """
-        check_input("x", x, self, ndim=3)
-        check_features("x", x, self.d_model)
+        check_input("x", x, self, ndim=3, d_model=self.d_model)
 
         def attend(h):
             out = self.self_attn(h, mask=mask, return_weights=return_weights, cache=cache, is_causal=is_causal)
@@ -213,8 +212,7 @@ class DecoderLayer(_ResidualLayer):
             x (B, T, D), or ``(x, self_weights (B, H, T, T), cross_weights (B, H, T, S))``.
         """
         # [book: decoder-forward]
-        check_input("x", x, self, ndim=3)
-        check_features("x", x, self.d_model)
+        check_input("x", x, self, ndim=3, d_model=self.d_model)
         check_input("memory", memory, self, ndim=3)
 
         def self_attend(h):

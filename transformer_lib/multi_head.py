@@ -22,7 +22,6 @@ import torch.nn.functional as F
 
 from ._checks import (
     check_divisible,
-    check_features,
     check_input,
     check_mask,
     check_positive_int,
@@ -127,8 +126,7 @@ class MultiHeadAttention(nn.Module):
         return mine.train(module.training)
 
     def _check_inputs(self, query, key, value):
-        check_input("query", query, self, ndim=3)
-        check_features("query", query, self.d_model)
+        check_input("query", query, self, ndim=3, d_model=self.d_model)
         for name, x in (("key", key), ("value", value)):
             check_input(name, x, self, ndim=3)
             if x.shape[-1] != self.d_model or x.shape[0] != query.shape[0]:

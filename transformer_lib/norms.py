@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_choice, check_features, check_input, check_positive_int
+from ._checks import check_choice, check_input, check_positive_int
 
 __all__ = ["RMSNorm", "NORMS", "make_norm"]
 
@@ -48,8 +48,7 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(..., D) -> (..., D), each position divided by its root mean square."""
-        check_input("x", x, self, ndim_min=1)
-        check_features("x", x, self.d_model)
+        check_input("x", x, self, ndim_min=1, d_model=self.d_model)
         # [book: rmsnorm]
         # Statistics in float32 at least, so bfloat16/float16 inputs do not lose them.
         h = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
