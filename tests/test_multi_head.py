@@ -299,3 +299,9 @@ def test_property_cached_chunks_equal_one_causal_pass(H_kv, d_k, B, chunks, use_
         start += n
     assert cache.keys.shape == (B, H_kv, sum(chunks), d_k)
     assert max_diff(torch.cat(parts, 1), full) <= 1e-5
+
+
+def test_rotary_of_another_head_width_is_refused_when_built():
+    message = r"rotary rotates heads of width 16, but .* d_k = d_model / n_heads = 32 / 4 = 8"
+    with pytest.raises(ValueError, match=message):
+        tl.MultiHeadAttention(D, H, rotary=tl.RotaryEmbedding(16))

@@ -97,6 +97,9 @@ class MultiHeadAttention(nn.Module):
         self.w_k = nn.Linear(d_model, n_kv_heads * self.d_head, bias=bias)
         self.w_v = nn.Linear(d_model, n_kv_heads * self.d_head, bias=bias)
         self.w_o = nn.Linear(n_heads * self.d_head, d_model, bias=bias)
+        if rotary is not None and getattr(rotary, "d_head", self.d_head) != self.d_head:
+            raise ValueError(f"rotary rotates heads of width {rotary.d_head}, but this attention's heads have "
+                             f"d_k = d_model / n_heads = {d_model} / {n_heads} = {self.d_head}")
         self.rotary = rotary
 
     @classmethod
