@@ -5,9 +5,9 @@ Tolerances (max absolute difference): float32 1e-5 (1e-6 for RMSNorm), float64 1
 import pytest
 import torch
 import torch.nn as nn
+from _reference import max_diff
 
 import transformer_lib as tl
-from _reference import max_diff
 
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-6), (torch.float64, 1e-12)])
