@@ -93,3 +93,25 @@ def test_exercise_2_checker(capsys):
     assert "2 pi" in capsys.readouterr().out
     assert ch11.check_exercise_2(2 * math.pi * 10) is False
     assert ch11.check_exercise_2("far") is False
+
+
+def test_rope_layouts_are_a_feature_permutation():
+    d_k, n = 8, 16
+    interleaved = tl.RotaryEmbedding(d_k, max_len=n)
+    half = tl.RotaryEmbedding(d_k, max_len=n, layout="half")
+    evens_first = torch.cat([torch.arange(0, d_k, 2), torch.arange(1, d_k, 2)])
+    x = torch.randn(2, n, d_k)
+    torch.testing.assert_close(half.rotate(x[..., evens_first]),
+                               interleaved.rotate(x)[..., evens_first])
+
+
+def test_exercise_3_checker(capsys):
+    assert ch11.check_exercise_3(tl.sinusoidal_encoding)
+    assert "Correct" in capsys.readouterr().out
+    assert not ch11.check_exercise_3(None)
+    assert "Replace None" in capsys.readouterr().out
+    assert not ch11.check_exercise_3(
+        lambda max_len, d_model: tl.sinusoidal_encoding(max_len, d_model, layout="concatenated"))
+    assert "even columns" in capsys.readouterr().out
+    assert not ch11.check_exercise_3(lambda max_len, d_model: torch.zeros(max_len, d_model + 1))
+    assert "shape" in capsys.readouterr().out

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import math
 
-from . import check_number, feedback
+from . import check_function, check_number, feedback, needs_answer
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def check_exercise_1(answer, pos: int = 5, d_model: int = 4) -> bool:
@@ -14,8 +14,7 @@ def check_exercise_1(answer, pos: int = 5, d_model: int = 4) -> bool:
 
     from ..positional import sinusoidal_encoding
 
-    if answer is None:
-        print("Replace None with your answer, then run the cell again.")
+    if needs_answer(answer):
         return False
     try:
         value = torch.as_tensor(answer, dtype=torch.float64).flatten()
@@ -57,3 +56,25 @@ def check_exercise_2(answer, two_i: int = 256, d_model: int = 512) -> bool:
                         "2 pi / w = 2 pi * 10000^(2i/d_model).",
                         "The angle is pos / 10000^(2i/d_model). How many positions does it take to grow by "
                         "a full turn of 2 pi?")
+
+
+def _table_size(generator):
+    """A random (max_len, d_model): 1 to 60 positions, an even width 2 to 64."""
+    import torch
+
+    max_len = int(torch.randint(1, 61, (1,), generator=generator))
+    d_model = 2 * int(torch.randint(1, 33, (1,), generator=generator))
+    return max_len, d_model
+
+
+def check_exercise_3(sinusoidal) -> bool:
+    """The reader's ``sinusoidal(max_len, d_model) -> (max_len, d_model)`` against the library's."""
+    from ..positional import sinusoidal_encoding
+
+    return check_function(
+        sinusoidal, sinusoidal_encoding, _table_size,
+        success="Your table is the paper's formula, the same as tl.sinusoidal_encoding.",
+        hint="Row pos, columns 2i and 2i + 1 hold sin and cos of pos / 10000^(2i/d_model); "
+             "build the angles as a (max_len, d_model/2) table (positions times frequencies) "
+             "and fill the even columns with sin, the odd ones with cos.",
+    )
