@@ -45,12 +45,16 @@ def check_exercise_1(answer, vectors) -> bool:
     if torch.allclose(t, expected, atol=1e-3):
         return feedback(True, "The new 汉堡 is 10% of 今天 + 20% of 晚上 + 30% of 吃 + 40% of 汉堡.", "")
     if torch.allclose(t, w.flip(0) @ vectors, atol=1e-3):
-        return feedback(False, "", "The weights are in the order 今天, 晚上, 吃, 汉堡: 0.1 goes to 今天, 0.4 to 汉堡.")
+        return feedback(False, "", "The weights are in the order 今天, 晚上, 吃, 汉堡: "
+            "0.1 goes to 今天, 0.4 to 汉堡.")
     if torch.allclose(t, vectors.mean(0), atol=1e-3):
-        return feedback(False, "", "That is the plain average (25% each); use the weights 0.1, 0.2, 0.3, 0.4.")
+        return feedback(False, "", "That is the plain average (25% each); use the "
+            "weights 0.1, 0.2, 0.3, 0.4.")
     if torch.allclose(t, w @ vectors * 4, atol=1e-3) or torch.allclose(t, vectors.sum(0), atol=1e-3):
-        return feedback(False, "", "Multiply each word's vector by its weight, then add the four products (no extra factor).")
-    return feedback(False, "", "Multiply each row of the word vectors by its weight and add the four rows: weights @ vectors.")
+        return feedback(False, "", "Multiply each word's vector by its weight, then add "
+            "the four products (no extra factor).")
+    return feedback(False, "", "Multiply each row of the word vectors by its weight and "
+        "add the four rows: weights @ vectors.")
 
 
 def check_exercise_2(answer) -> bool:
@@ -63,14 +67,18 @@ def check_exercise_2(answer) -> bool:
     scores = k @ q
     expected = torch.softmax(scores, dim=0)
     if torch.allclose(t, expected, atol=1e-3):
-        return feedback(True, "The aligned key wins, the orthogonal one gets exp(0) = 1 share, the opposite one the least.", "")
+        return feedback(True, "The aligned key wins, the orthogonal one gets exp(0) = "
+            "1 share, the opposite one the least.", "")
     if torch.allclose(t, scores, atol=1e-3):
-        return feedback(False, "", "Those are the dot products (scores). Turn them into weights with softmax: exp(s) / sum(exp(s)).")
+        return feedback(False, "", "Those are the dot products (scores). Turn them into "
+            "weights with softmax: exp(s) / sum(exp(s)).")
     if abs(float(t.sum()) - 1.0) > 1e-3:
-        return feedback(False, "", f"Your weights add up to {float(t.sum()):.3f}; softmax weights always add up to 1.")
+        return feedback(False, "", f"Your weights add up to {float(t.sum()):.3f}; "
+            f"softmax weights always add up to 1.")
     if torch.allclose(t, scores / scores.sum(), atol=1e-3):
         return feedback(False, "", "Dividing by the sum is not softmax; exponentiate each score first.")
-    return feedback(False, "", "Compute the three dot products q·k (the second key is orthogonal to q), then softmax them.")
+    return feedback(False, "", "Compute the three dot products q·k (the second key is "
+        "orthogonal to q), then softmax them.")
 
 
 def _library_simple_attention(X: torch.Tensor) -> torch.Tensor:

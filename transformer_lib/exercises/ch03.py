@@ -44,11 +44,14 @@ def check_exercise_1(answer) -> bool:
     if torch.allclose(t, expected, atol=1e-3):
         return feedback(True, "z = softmax([q·k1, q·k2] / sqrt(2)) @ [v1; v2].", "")
     if torch.allclose(t, torch.softmax(scores, dim=0) @ values, atol=1e-3):
-        return feedback(False, "", "Close: you forgot to divide the scores by sqrt(d_k) = sqrt(2) before the softmax.")
+        return feedback(False, "", "Close: you forgot to divide the scores by "
+            "sqrt(d_k) = sqrt(2) before the softmax.")
     if torch.allclose(t, weights, atol=1e-3) or torch.allclose(t, scores, atol=1e-3):
-        return feedback(False, "", "Those are scores or weights; the output is the weighted sum of the values v1 and v2.")
+        return feedback(False, "", "Those are scores or weights; the output is the "
+            "weighted sum of the values v1 and v2.")
     if torch.allclose(t, scores / math.sqrt(2) @ values, atol=1e-3) or torch.allclose(t, scores @ values, atol=1e-3):
-        return feedback(False, "", "Turn the scaled scores into weights with softmax before weighting the values.")
+        return feedback(False, "", "Turn the scaled scores into weights with "
+            "softmax before weighting the values.")
     return feedback(False, "", "Steps: scores q·k1 and q·k2, divide by sqrt(2), softmax, then w1*v1 + w2*v2.")
 
 
@@ -64,8 +67,10 @@ def check_exercise_2(answer) -> bool:
         hints = {
             3 * d * d: "You counted the weight matrices; each nn.Linear also has a bias of 512 numbers.",
             4 * (d * d + d): "That includes w_o, the output projection; count only w_q, w_k and w_v.",
-            3 * (d * 64 + 64): "The heads do not shrink the layers: each projection maps 512 -> 512 and is split afterwards.",
-            3 * d * 64: "The heads do not shrink the layers: each projection maps 512 -> 512 and is split afterwards.",
+            3 * (d * 64 + 64): "The heads do not shrink the layers: each projection "
+                "maps 512 -> 512 and is split afterwards.",
+            3 * d * 64: "The heads do not shrink the layers: each projection "
+                "maps 512 -> 512 and is split afterwards.",
             d * d + d: "That is one projection; there are three (w_q, w_k, w_v).",
         }
         if value in hints:
@@ -73,7 +78,8 @@ def check_exercise_2(answer) -> bool:
     return check_number(
         answer, expected,
         "Three nn.Linear(512, 512) layers: 3 x (512 x 512 + 512) numbers, whatever the number of heads.",
-        "Each of w_q, w_k, w_v is an nn.Linear(512, 512): count its weight matrix and its bias, then times 3. "
+        "Each of w_q, w_k, w_v is an nn.Linear(512, 512): count its "
+            "weight matrix and its bias, then times 3. "
         "You can check with sum(p.numel() for p in layer.parameters()).",
         rel_tol=0, abs_tol=0.5,
     )

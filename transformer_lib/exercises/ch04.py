@@ -23,11 +23,14 @@ def check_exercise_1(answer) -> bool:
     v = _value(answer) if answer is not None else None
     if v is not None:
         if math.isclose(v, d_k, rel_tol=1e-3):
-            return feedback(False, "", "64 is the variance of q·k; the standard deviation is its square root.")
+            return feedback(False, "", "64 is the variance of q·k; the standard "
+                "deviation is its square root.")
         if math.isclose(v, 1.0, rel_tol=1e-3):
-            return feedback(False, "", "1 is the spread *after* dividing by sqrt(d_k); the question asks before.")
+            return feedback(False, "", "1 is the spread *after* dividing by "
+                "sqrt(d_k); the question asks before.")
         if v == 0:
-            return feedback(False, "", "The mean of q·k is 0, but its spread is not: add up the variances of the 64 products.")
+            return feedback(False, "", "The mean of q·k is 0, but its spread is not: add up "
+                "the variances of the 64 products.")
     return check_number(
         answer, math.sqrt(d_k),
         "Var(q·k) = d_k = 64, so the standard deviation is sqrt(64) = 8: typical scores are around ±8.",
@@ -43,11 +46,14 @@ def check_exercise_2(answer) -> bool:
     v = _value(answer) if answer is not None else None
     if v is not None:
         if math.isclose(v, math.sqrt(d_k), rel_tol=1e-3):
-            return feedback(False, "", "sqrt(d_k) is right only for entries of variance 1; here each product q_i k_i has variance 4 x 4.")
+            return feedback(False, "", "sqrt(d_k) is right only for entries of variance 1; here "
+                "each product q_i k_i has variance 4 x 4.")
         if math.isclose(v, variance, rel_tol=1e-3):
-            return feedback(False, "", "256 is the variance of q·k; dividing by c divides the variance by c², so c is its square root.")
+            return feedback(False, "", "256 is the variance of q·k; dividing by c divides the "
+                "variance by c², so c is its square root.")
         if math.isclose(v, math.sqrt(d_k * var_entry), rel_tol=1e-3):
-            return feedback(False, "", "Both q_i and k_i have variance 4, so each product has variance 4 x 4 = 16, not 4.")
+            return feedback(False, "", "Both q_i and k_i have variance 4, so each product "
+                "has variance 4 x 4 = 16, not 4.")
     return check_number(
         answer, math.sqrt(variance),
         "Var(q·k) = 16 x 4 x 4 = 256, and dividing by sqrt(256) = 16 brings it back to 1.",
