@@ -337,3 +337,30 @@ def test_generator_on_another_device_is_refused():
 def test_numpy_integer_settings():
     out = tl.generate(_gpt(), PROMPT, np.int64(3), top_k=np.int32(5), temperature=0)
     assert out.shape == (1, 6)
+
+
+def test_generate_asks_a_gpt_for_the_last_position_only():
+    """generate needs one row of logits per step: GPT computes only that row, same tokens."""
+    import transformer_lib as tl
+
+    torch.manual_seed(0)
+    model = tl.GPT(tl.TransformerConfig(vocab_size=30, d_model=16, n_heads=2, n_layers=2, max_len=32))
+    seen = []
+    original = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("last_only", False))
+        return original(*args, **kwargs)
+
+    prompt = torch.tensor([[1, 2, 3]])
+    expected = []
+    with torch.no_grad():
+        tokens = prompt
+        for _ in range(5):  # greedy by hand, all positions computed
+            nxt = model(tokens)[:, -1].argmax(-1, keepdim=True)
+            tokens = torch.cat([tokens, nxt], dim=1)
+        expected = tokens
+    model.forward = spy
+    out = tl.generate(model, prompt, max_new_tokens=5, temperature=0)
+    assert all(seen) and len(seen) == 5
+    assert torch.equal(out, expected)

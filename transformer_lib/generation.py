@@ -11,6 +11,7 @@ Choosing the next token from the last position's logits (B, V):
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 
@@ -83,6 +84,14 @@ def _check_finite(logits: torch.Tensor, step: int) -> None:
             f"the model produced non-finite logits (NaN or inf) at generation step {step}; "
             "check its weights and inputs"
         )
+
+
+def _accepts(model, argument: str) -> bool:
+    """Whether ``model``'s forward takes the keyword ``argument``."""
+    try:
+        return argument in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _check_model(model, tokens: torch.Tensor, use_cache: bool):
@@ -182,6 +191,8 @@ def generate(
     tokens = tokens.long()  # ids of any integer dtype; int64 cannot overflow for any vocabulary
     was_training = model.training
     model.eval()
+    # Only the last position's logits are needed: models that can skip the others do (GPT).
+    head_kwargs = {"last_only": True} if _accepts(model, "last_only") else {}
     try:
         # [book: generate-loop]
         cache = model.new_cache() if use_cache else None
@@ -189,7 +200,7 @@ def generate(
         next_input = tokens
         for step in range(max_new_tokens):
             # With a cache: the whole prompt once, then one token. Without: everything, every time.
-            logits = model(next_input, cache=cache)[:, -1, :]  # (B, T_in, V) -> (B, V)
+            logits = model(next_input, cache=cache, **head_kwargs)[:, -1, :]  # (B, ., V) -> (B, V)
             _check_finite(logits, step)
             step_logits.append(logits)
             new_token = _next_token(logits, temperature, top_k, top_p, generator)  # (B, 1)
