@@ -28,12 +28,13 @@ shapes              trace_shapes (the shape of every tensor in a forward pass)
 timing              median_time, compare (one way to time code, chapters and benchmarks)
 source              show_source (print marked parts of the library in the book)
 plotting *          attention_heatmap, matrix_heatmap, the book's figure style
+rendering *         figure_to_png, save_figure (dense PNGs, text >= 8 pt; re-exported by plotting)
 widgets *           explorer (sliders over precomputed figures that work in the web book)
 exercises *         feedback, check_number, check_close, check_function; ch01 ... per chapter
 ==================  ===========================================================
 
 ``*``: not imported by ``import transformer_lib`` (import it by name, e.g.
-``from transformer_lib.plotting import attention_heatmap``); plotting and widgets need
+``from transformer_lib.plotting import attention_heatmap``); plotting, rendering and widgets need
 the ``[book]`` extra (matplotlib, ipywidgets). Everything else needs only torch and
 numpy; loading a checkpoint also uses safetensors / tokenizers / gguf, imported
 when a loader runs.

@@ -29,7 +29,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .plotting import DISPLAY_DPI, EXPLORER_DENSITY, figure_to_png, png_size
+from .plotting import DISPLAY_DPI, EXPLORER_DENSITY, figure_to_png, png_size  # and the book style
 
 __all__ = ["explorer", "slider_options", "MAX_IMAGES", "MAX_BYTES", "COLORS"]
 
