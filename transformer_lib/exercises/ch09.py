@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from . import check_number, feedback
+from . import check_function, check_number, feedback
 
-__all__ = ["check_exercise_1", "check_exercise_2"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3"]
 
 
 def check_exercise_1(answer) -> bool:
@@ -63,3 +63,28 @@ def check_exercise_2(answer) -> bool:
     if (answer & ~causal).any():
         return feedback(False, "", "Some query may still see a later key: the causal part is missing or wrong.")
     return feedback(False, "", "Some query may still see a padding key, or a real key is hidden: check the lengths [3, 5].")
+
+
+def check_exercise_3(fn) -> bool:
+    """"Implement it": the reader's ``fn(T)`` against ``tl.causal_mask(T)`` for random T."""
+    from ..masks import causal_mask
+
+    if callable(fn):
+        try:
+            sample = fn(3)
+        except Exception:  # check_function reports the error with its inputs
+            sample = None
+        if isinstance(sample, torch.Tensor) and sample.dtype != torch.bool:
+            print(f"Not yet. Masks in this book are boolean (True = may attend); yours has "
+                  f"dtype {sample.dtype}: compare positions with <= to get booleans.")
+            return False
+    return check_function(
+        fn,
+        causal_mask,
+        lambda generator: (int(torch.randint(1, 12, (1,), generator=generator)),),
+        "Key s is allowed for query t exactly when s <= t: the lower triangle, diagonal included.",
+        "Compare with tl.causal_mask(T): row t (the query) must be True for keys 0..t and "
+        "False after. Is the diagonal included, and are rows queries?",
+        trials=6,
+        atol=0.0,
+    )
