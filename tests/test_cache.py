@@ -5,8 +5,8 @@ import torch
 import transformer_lib as tl
 
 
-def _kv(B=1, H=2, T=3, K=4, dtype=torch.float32):
-    return torch.randn(B, H, T, K, dtype=dtype), torch.randn(B, H, T, K, dtype=dtype)
+def _kv(B=1, H_kv=2, T=3, d_k=4, dtype=torch.float32):
+    return torch.randn(B, H_kv, T, d_k, dtype=dtype), torch.randn(B, H_kv, T, d_k, dtype=dtype)
 
 
 def test_append_returns_everything_and_grows():
@@ -21,13 +21,13 @@ def test_append_returns_everything_and_grows():
 
 def test_reset_accepts_a_new_shape_without_broadcasting():
     cache = tl.KVCache()
-    cache.append(*_kv(H=4, K=8))
+    cache.append(*_kv(H_kv=4, d_k=8))
     cache.reset()
-    k, v = _kv(H=1, K=8)  # one head instead of four: must not be broadcast into the old buffer
+    k, v = _kv(H_kv=1, d_k=8)  # one head instead of four: must not be broadcast into the old buffer
     keys, values = cache.append(k, v)
     assert keys.shape == (1, 1, 3, 8) and torch.equal(keys, k) and torch.equal(values, v)
     cache.reset()
-    k, v = _kv(B=3, H=2, K=2, dtype=torch.float64)  # any batch, width and dtype after reset
+    k, v = _kv(B=3, H_kv=2, d_k=2, dtype=torch.float64)  # any batch, width and dtype after reset
     keys, _ = cache.append(k, v)
     assert torch.equal(keys, k) and keys.dtype == torch.float64
 
@@ -60,7 +60,7 @@ def test_append_checks_k_against_the_cache():
     cache = tl.KVCache()
     cache.append(*_kv())
     with pytest.raises(ValueError, match="call reset"):
-        cache.append(*_kv(H=1))
+        cache.append(*_kv(H_kv=1))
     with pytest.raises(ValueError, match="call reset"):
         cache.append(*_kv(dtype=torch.float64))
     with pytest.raises(ValueError, match="k must have 4 dimensions"):
@@ -109,5 +109,24 @@ def test_views_stay_valid_across_appends_and_growth():
 def test_nbytes_counts_the_cached_positions():
     cache = tl.KVCache(capacity=64)
     assert cache.nbytes == 0
-    cache.append(*_kv(B=2, H=3, T=5, K=4))
+    cache.append(*_kv(B=2, H_kv=3, T=5, d_k=4))
     assert cache.nbytes == 2 * (2 * 3 * 5 * 4) * 4  # keys and values, float32
+
+
+def test_an_empty_append_does_not_fix_the_shape():
+    cache = tl.KVCache()
+    keys, values = cache.append(*_kv(B=1, T=0))
+    assert keys.shape == (1, 2, 0, 4) and len(cache) == 0 and cache.keys is None
+    k, v = _kv(B=3, H_kv=1, T=2, d_k=6, dtype=torch.float64)  # still empty: any shape
+    keys, values = cache.append(k, v)
+    assert torch.equal(keys, k) and torch.equal(values, v)
+
+
+def test_a_mismatch_names_the_width_of_keys_or_values():
+    cache = tl.KVCache()
+    cache.append(torch.randn(1, 2, 3, 4), torch.randn(1, 2, 3, 5))
+    with pytest.raises(ValueError, match=r"cached values: \(B, H_kv, d_v\) = \(1, 2, 5\)"):
+        cache.append(torch.randn(1, 2, 1, 4), torch.randn(1, 2, 1, 6))
+    with pytest.raises(ValueError, match=r"cached keys: \(B, H_kv, d_k\)"):
+        cache.append(torch.randn(1, 2, 1, 3), torch.randn(1, 2, 1, 5))
+    assert len(cache) == 3

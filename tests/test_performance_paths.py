@@ -14,9 +14,9 @@ import transformer_lib as tl
 from transformer_lib import multi_head
 
 
-def _qkv(lead=(2, 3), T=5, S=5, K=8, seed=0):
+def _qkv(lead=(2, 3), T=5, S=5, d_k=8, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return tuple(torch.randn(*lead, n, K, generator=g) for n in (T, S, S))
+    return tuple(torch.randn(*lead, n, d_k, generator=g) for n in (T, S, S))
 
 
 def _masks(T, S):
@@ -53,9 +53,18 @@ def test_values_with_extra_leading_dims_still_work():
 
 
 def test_in_place_path_keeps_gradients():
-    q, k, v = (t.double().requires_grad_() for t in _qkv(lead=(2,), T=3, S=3, K=4))
+    q, k, v = (t.double().requires_grad_() for t in _qkv(lead=(2,), T=3, S=3, d_k=4))
     mask = tl.causal_mask(3)
     assert torch.autograd.gradcheck(lambda q, k, v: tl.scaled_dot_product_attention(q, k, v, mask)[0], (q, k, v))
+
+
+def _explicit_and_fused():
+    """Two attentions with the same weights, explicit and fused, and an input (2, 7, 32)."""
+    torch.manual_seed(0)
+    explicit = tl.MultiHeadAttention(32, 4).eval()
+    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
+    fused.load_state_dict(explicit.state_dict())
+    return explicit, fused, torch.randn(2, 7, 32)
 
 
 def _spy_sdpa(monkeypatch):
@@ -71,11 +80,7 @@ def _spy_sdpa(monkeypatch):
 
 
 def test_sdpa_causal_fast_path_is_taken_and_matches_explicit(monkeypatch):
-    torch.manual_seed(0)
-    explicit = tl.MultiHeadAttention(32, 4).eval()
-    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
-    fused.load_state_dict(explicit.state_dict())
-    x = torch.randn(2, 7, 32)
+    explicit, fused, x = _explicit_and_fused()
     calls = _spy_sdpa(monkeypatch)
     got = fused(x, is_causal=True)  # the caller says "causal": nothing is built or compared
     assert calls and calls[-1].get("is_causal") is True and calls[-1].get("attn_mask") is None
@@ -91,11 +96,7 @@ def test_sdpa_causal_fast_path_is_taken_and_matches_explicit(monkeypatch):
 
 
 def test_sdpa_causal_with_a_cache_uses_the_offset(monkeypatch):
-    torch.manual_seed(0)
-    explicit = tl.MultiHeadAttention(32, 4).eval()
-    fused = tl.MultiHeadAttention(32, 4, use_sdpa=True).eval()
-    fused.load_state_dict(explicit.state_dict())
-    x = torch.randn(2, 7, 32)
+    explicit, fused, x = _explicit_and_fused()
     full = explicit(x, is_causal=True)
     cache = tl.KVCache()
     calls = _spy_sdpa(monkeypatch)

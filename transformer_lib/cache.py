@@ -66,15 +66,15 @@ class KVCache:
             raise ValueError(f"k {tuple(k.shape)} and v {tuple(v.shape)} must agree on (B, H_kv, T)")
         if k.dtype != v.dtype or k.device != v.device:
             raise ValueError(f"k ({k.dtype}, {k.device}) and v ({v.dtype}, {v.device}) must agree on dtype and device")
-        if self._keys is None:
-            return
-        for name, new, old in (("k", k, self._keys), ("v", v, self._values)):
+        if self.length == 0:
+            return  # empty: any shape, dtype and device
+        for name, width, new, old in (("k", "d_k", k, self._keys), ("v", "d_v", v, self._values)):
             expected = (old.shape[0], old.shape[1], old.shape[3])
             got = (new.shape[0], new.shape[1], new.shape[3])
             if got != expected or new.dtype != old.dtype or new.device != old.device:
                 raise ValueError(
                     f"{name} of shape {tuple(new.shape)} ({new.dtype}, {new.device}) does not match the "
-                    f"cached {'keys' if name == 'k' else 'values'}: (B, H_kv, d) = {expected} "
+                    f"cached {'keys' if name == 'k' else 'values'}: (B, H_kv, {width}) = {expected} "
                     f"({old.dtype}, {old.device}); call reset() for a new sequence"
                 )
 
@@ -102,6 +102,8 @@ class KVCache:
             ``(keys, values)`` of shape (B, H_kv, S, d_k) and (B, H_kv, S, d_v), S = len(self).
         """
         self.check(k, v)
+        if self.length == 0:
+            self.reset()  # storage left by an empty append may have another shape
         # [book: cache-append]
         end = self.length + k.shape[2]
         if self._keys is None or end > self._keys.shape[2]:
