@@ -68,6 +68,13 @@ class Sizes:
     heads_d_model: int = 512
     heads_batch: int = 4
 
+    # SmolLM2-135M, the real model (benchmarks/smollm2.py); 0 rounds: figure skipped
+    smollm2_prefill: int = 64
+    smollm2_new_tokens: int = 16
+    smollm2_kv_prompt: int = 16
+    smollm2_kv_new_tokens: int = 16
+    smollm2_repeats: int = 2
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -86,6 +93,11 @@ SIZES = {
         minilm_batch=64,
         heads_list=[1, 2, 4, 8, 16, 32],
         heads_lengths=[32, 128, 512],
+        smollm2_prefill=256,
+        smollm2_new_tokens=128,
+        smollm2_kv_prompt=64,
+        smollm2_kv_new_tokens=64,
+        smollm2_repeats=3,  # rounds of the whole model: minutes each at one thread
     ),
     # For the smoke test: every code path, toy sizes, seconds.
     "tiny": Sizes(
@@ -116,6 +128,7 @@ SIZES = {
         heads_lengths=[8, 32],
         heads_d_model=64,
         heads_batch=2,
+        smollm2_repeats=0,  # loading the 135M model twice (and transformers') takes too long for a smoke run
     ),
 }
 
@@ -508,6 +521,24 @@ def heads(sizes: Sizes, device: str, tick) -> dict:
     }
 
 
+class SkipFigure(Exception):
+    """Raised by a figure that the run's sizes leave out; the runner records it as skipped."""
+
+
+def smollm2(sizes: Sizes, device: str, tick) -> dict:
+    """Figure 8: SmolLM2-135M through tl.load_smollm2 vs transformers on the same GGUF file."""
+    if sizes.smollm2_repeats < 1:
+        raise SkipFigure("not measured in this mode (smollm2_repeats = 0)")
+    from .smollm2 import smollm2_vs_hf
+
+    fig = smollm2_vs_hf(sizes.smollm2_prefill, sizes.smollm2_new_tokens, sizes.smollm2_kv_prompt,
+                        sizes.smollm2_kv_new_tokens, repeats=sizes.smollm2_repeats, device=device, tick=tick)
+    ratio = {(r["task"], r["name"]): r["ratio"] for r in fig["rows"]}
+    fig["targets"] = [TARGETS["smollm2_prefill"].judge(ratio["prefill", "tl.GPT use_sdpa"]),
+                      TARGETS["smollm2_generate"].judge(ratio["generate (cached)", "tl.GPT use_sdpa"])]
+    return fig
+
+
 FIGURES = {
     "mha": mha,
     "scaling": scaling,
@@ -515,6 +546,7 @@ FIGURES = {
     "gpt2_vs_hf": gpt2_vs_hf,
     "minilm": minilm,
     "heads": heads,
+    "smollm2": smollm2,
 }
 
 #: Progress-bar steps of each figure for given sizes (for the bar's total).
@@ -526,4 +558,5 @@ def n_steps(name: str, sizes: Sizes) -> int:
         "gpt2_vs_hf": 1 + len(sizes.hf_forward_lengths) + len(sizes.hf_new_tokens),
         "minilm": 2,
         "heads": len(sizes.heads_list) * len(sizes.heads_lengths),
+        "smollm2": 4 if sizes.smollm2_repeats >= 1 else 0,
     }[name]

@@ -25,6 +25,7 @@ PLOT_NAMES = {
     "minilm": "fig5_minilm.png",
     "heads": "fig6_heads.png",
     "notebooks": "fig7_notebooks.png",
+    "smollm2": "fig8_smollm2.png",
 }
 
 
@@ -71,12 +72,23 @@ def _plt():
     return plt
 
 
+#: Figure sizes are multiplied by this: the book shows a plot at 72 px per inch of figure
+#: (transformer_lib.plotting.save_figure: 2x pixels, shown at 1x), so 1.25x inches keep
+#: the on-screen size the plots had when they were saved at 90 dpi.
+SIZE_SCALE = 1.25
+
+
+def _subplots(plt, width: float, height: float, *args, **kwargs):
+    """``plt.subplots(*args)`` with the figure size (inches at 90 dpi) scaled by :data:`SIZE_SCALE`."""
+    return plt.subplots(*args, figsize=(width * SIZE_SCALE, height * SIZE_SCALE), **kwargs)
+
+
 def _save(fig, path: Path) -> None:
-    """Write ``fig`` as the book writes every figure (transformer_lib.plotting: density, text size)."""
-    from transformer_lib.plotting import STATIC_DENSITY, figure_to_png
+    """Write ``fig`` as the book writes every figure: ``transformer_lib.plotting.save_figure``."""
+    from transformer_lib.plotting import save_figure
 
     fig.tight_layout()
-    path.write_bytes(figure_to_png(fig, density=STATIC_DENSITY))
+    save_figure(fig, path)
 
 
 def _log2_axis(ax, xs) -> None:
@@ -102,15 +114,15 @@ def _names(fig):
 
 
 def _ratio_plot(plt, fig, x_key, xlabel, targets, path, title_extra=""):
-    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    f, ax = _subplots(plt, 6.4, 3.8)
     for name in _names(fig):
         if name == fig["reference"]:
             continue
         xs, ys = _series(fig["rows"], x_key, name, "ratio")
         ax.plot(xs, ys, marker="o", label=f"{name} / {fig['reference']}")
     ax.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
-    for value, label in targets:
-        ax.axhline(value, color="tab:red", lw=1, ls="--", label=label)
+    for (value, label), color, style in zip(targets, ("tab:red", "tab:purple"), ("--", "-."), strict=False):
+        ax.axhline(value, color=color, lw=1, ls=style, label=label)
     _log2_axis(ax, [r[x_key] for r in fig["rows"]])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("time ratio (lower is faster)")
@@ -120,7 +132,7 @@ def _ratio_plot(plt, fig, x_key, xlabel, targets, path, title_extra=""):
 
 
 def _plot_scaling(plt, fig, path):
-    f, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    f, (a1, a2) = _subplots(plt, 9, 3.8, 1, 2)
     slopes = fig["checks"]["slopes"]
     for name in _names(fig):
         xs, ys = _series(fig["rows"], "T", name, "median_s")
@@ -141,7 +153,7 @@ def _plot_scaling(plt, fig, path):
 
 
 def _plot_kv(plt, fig, path):
-    f, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    f, (a1, a2) = _subplots(plt, 9, 3.8, 1, 2)
     for name in _names(fig):
         xs, ys = _series(fig["rows"], "new_tokens", name, "tokens_per_s")
         a1.plot(xs, ys, marker="o", label=name)
@@ -169,7 +181,7 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
             groups.append(group_of(r))
     names = [n for n in _names(fig) if n != fig["reference"]]
     width = 0.8 / max(len(names), 1)
-    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    f, ax = _subplots(plt, 6.4, 3.8)
     for i, name in enumerate(names):
         ys = [next((r["ratio"] for r in fig["rows"] if group_of(r) == g and r["name"] == name), math.nan)
               for g in groups]
@@ -185,7 +197,7 @@ def _plot_bars(plt, fig, path, group_of, ylabel="time ratio (lower is faster)", 
 
 
 def _plot_heads(plt, fig, path):
-    f, ax = plt.subplots(figsize=(6.4, 3.8))
+    f, ax = _subplots(plt, 6.4, 3.8)
     for T in sorted({r.get("T", 0) for r in fig["rows"]}):
         xs, ys = _series([r for r in fig["rows"] if r.get("T", 0) == T], "heads", "loop over heads", "ratio")
         ax.plot(xs, ys, marker="o", label=f"T = {T}: loop over heads / one batched matmul")
@@ -207,7 +219,7 @@ def _plot_notebooks(plt, fig, path):
         if isinstance(build.get(label), dict):
             labels.append(f"book build ({label})")
             values.append(build[label]["seconds"])
-    f, ax = plt.subplots(figsize=(6.4, 0.8 + 0.35 * max(len(labels), 1)))
+    f, ax = _subplots(plt, 6.4, 0.8 + 0.35 * max(len(labels), 1))
     ax.barh(range(len(labels)), values, color="tab:blue")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
@@ -215,6 +227,42 @@ def _plot_notebooks(plt, fig, path):
     ax.set_xlabel("seconds")
     ax.set_title(fig["title"], fontsize=10)
     ax.legend(fontsize=8)
+    _save(f, path)
+
+
+def _plot_smollm2(plt, fig, path):
+    rows = fig["rows"]
+    f, (a1, a2) = _subplots(plt, 9, 3.8, 1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    tasks = [t for t in ("prefill", "generate (cached)") if any(r["task"] == t for r in rows)]
+    labels = [f"prefill\nT={next(r['T'] for r in rows if r['task'] == t)}" if t == "prefill"
+              else f"cached generation\nG={next(r['new_tokens'] for r in rows if r['task'] == t)}" for t in tasks]
+    names = ["tl.GPT use_sdpa", "tl.GPT explicit"]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        ys = [next(r["ratio"] for r in rows if r["task"] == t and r["name"] == name) for t in tasks]
+        xs = [j + i * width for j in range(len(tasks))]
+        bars = a1.bar(xs, ys, width, label=f"{name} / transformers")
+        a1.bar_label(bars, [f"{y:.2f}" for y in ys], fontsize=8, padding=2)
+    a1.axhline(1.0, color="0.5", lw=1, ls=":", label="same speed")
+    target = TARGETS["smollm2_prefill"]
+    a1.axhline(target.value, color="tab:red", lw=1, ls="--", label=f"{target.label} (use_sdpa)")
+    a1.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(tasks))], labels, fontsize=8)
+    a1.set_ylabel("time ratio (lower is faster)")
+    a1.set_ylim(0, max(r.get("ratio", 0) for r in rows if r["task"] in tasks) * 1.25)
+    a1.set_title("tl.GPT / transformers, same weights", fontsize=10)
+    a1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    kv = [r for r in rows if r["task"].startswith("kv cache")]
+    if kv:
+        order = ["without cache", "with cache"]
+        secs = [next(r["median_s"] for r in kv if r["name"] == n) for n in order]
+        bars = a2.bar(range(2), secs, 0.6, color=["tab:gray", "tab:green"])
+        a2.bar_label(bars, [f"{s:.1f} s" for s in secs], fontsize=8, padding=2)
+        a2.set_xticks(range(2), order, fontsize=8)
+        a2.set_ylim(0, max(secs) * 1.2)
+        a2.set_ylabel("seconds per generation")
+        a2.set_title(f"KV cache, G={kv[0]['new_tokens']} after T={kv[0]['T']}: "
+                     f"{fig['checks']['kv_cache_speedup']:.1f}x faster", fontsize=10)
+    f.suptitle(fig["title"], fontsize=10)
     _save(f, path)
 
 
@@ -245,6 +293,8 @@ def write_plots(results: dict, out: Path) -> list[str]:
             _plot_heads(plt, fig, path)
         elif fig["id"] == "notebooks":
             _plot_notebooks(plt, fig, path)
+        elif fig["id"] == "smollm2":
+            _plot_smollm2(plt, fig, path)
         written.append(name)
     return written
 
@@ -312,7 +362,10 @@ def figure_md(fig) -> str:
             else:
                 line.append(f"{v:.1f}" if v is not None else "")
         body.append(line)
-    text = f"*{fig['setup']}.*\n\n" + _table(header, body)
+    text = f"*{fig['setup']}.*{_when_md(fig)}\n\n"
+    if fid == "smollm2":
+        text += _smollm2_summary(fig) + "\n\n"
+    text += _table(header, body)
     checks = {k: v for k, v in fig.get("checks", {}).items() if k != "slopes"}
     if fid == "scaling":
         s = fig["checks"]["slopes"]
@@ -324,11 +377,59 @@ def figure_md(fig) -> str:
     return text + _targets_md(fig) + "\n"
 
 
+def _when_md(fig) -> str:
+    """When a figure was measured, with how many torch threads and at what load."""
+    if not fig.get("measured"):
+        return ""
+    text = f" Measured {fig['measured']}"
+    if fig.get("torch_threads"):
+        text += f" with {fig['torch_threads']} torch thread{'s' if fig['torch_threads'] > 1 else ''}"
+    loads = [f"{fig[k]} at the {k.rsplit('_', 1)[1]}" for k in ("load_average_start", "load_average_end")
+             if fig.get(k) is not None]
+    if loads:
+        text += "; 1-minute load average " + " and ".join(loads)
+    return text + "."
+
+
+def _speed(ratio: float) -> str:
+    """A ratio (candidate / reference time) in words."""
+    verdict = "faster" if ratio < 1 else "slower" if ratio > 1 else "the same"
+    return f"{ratio:.2f}x transformers' time ({verdict})"
+
+
+def _smollm2_summary(fig) -> str:
+    """The figure's findings in sentences, every number and ordering taken from the results."""
+    row = {(r["task"], r["name"]): r for r in fig["rows"]}
+    checks = fig["checks"]
+    lines = []
+    for task, what in (("prefill", "Prefill"), ("generate (cached)", "Cached generation")):
+        sdpa, explicit = row[task, "tl.GPT use_sdpa"], row[task, "tl.GPT explicit"]
+        order = "below" if sdpa["ratio"] < explicit["ratio"] else "not below"
+        lines.append(f"- **{what}**: the `use_sdpa=True` path took {_speed(sdpa['ratio'])}, the explicit "
+                     f"path {_speed(explicit['ratio'])}; the fused path's ratio was {order} the explicit "
+                     f"one's (medians over {sdpa['samples']} interleaved rounds).")
+    kv = [r for r in fig["rows"] if r["task"].startswith("kv cache")]
+    if kv:
+        same = "the same tokens (checked)" if checks.get("kv_cache_same_tokens") else "different tokens"
+        lines.append(f"- **KV cache**: generating {kv[0]['new_tokens']} tokens after a prompt of {kv[0]['T']} "
+                     f"tokens was {checks['kv_cache_speedup']:.1f}x as fast with the cache as without it, "
+                     f"both runs writing {same}.")
+    agree = checks.get("tokens_agreeing_with_transformers", {})
+    n = next((r["new_tokens"] for r in fig["rows"] if r["task"] == "generate (cached)"), None)
+    if agree and n:
+        lines.append(f"- **Same model**: the largest logit difference from transformers on the prefill prompt "
+                     f"was {checks['max_abs_logit_diff']:.1e}; of the {n} greedy tokens, the first "
+                     + " and ".join(f"{v} ({k})" for k, v in agree.items()) + " agreed with transformers'.")
+    return "\n".join(lines)
+
+
 def _fmt_check(v):
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.1e}"
+        return f"{v:.2f}" if abs(v) >= 0.1 else f"{v:.1e}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_fmt_check(x)}" for k, x in v.items())
     return str(v)
 
 
@@ -340,7 +441,7 @@ def machine_md(results: dict) -> str:
         ["operating system", m["os"]],
         ["Python", m["python"]],
         ["torch", m["torch"]],
-        ["transformers (figure 4 reference)", m.get("transformers") or "not installed"],
+        ["transformers (figures 4 and 8 reference)", m.get("transformers") or "not installed"],
         ["sentence-transformers (figure 5 reference)", m.get("sentence_transformers") or "not installed"],
         ["1-minute load average at the start", m.get("load_average_1min")],
         ["1-minute load average at the end", results.get("load_average_end")],

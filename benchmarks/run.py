@@ -146,10 +146,14 @@ def run_benchmarks(args, out: Path) -> dict:
         for device in devices:
             for name in names:
                 fig_start, fig_cpu = time.perf_counter(), time.process_time()
+                load_start = _load_average()
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         fig = figures.FIGURES[name](sizes, device, tick)
+                except figures.SkipFigure as exc:
+                    results["skipped"].append({"figure": name, "device": device, "reason": str(exc)})
+                    continue
                 except ImportError as exc:
                     results["skipped"].append({"figure": name, "device": device, "reason": f"missing package: {exc}"})
                     continue
@@ -161,6 +165,7 @@ def run_benchmarks(args, out: Path) -> dict:
                 fig["device"] = device
                 fig["measured"] = _now()
                 fig["torch_threads"] = torch.get_num_threads()
+                fig["load_average_start"] = load_start
                 fig["load_average_end"] = _load_average()
                 fig["elapsed_s"] = time.perf_counter() - fig_start
                 fig["cpu_s"] = time.process_time() - fig_cpu
@@ -208,6 +213,8 @@ def main(argv=None) -> int:
                  "duration_s": results["duration_s"], "load_average_start": results["machine"]["load_average_1min"],
                  "load_average_end": results["load_average_end"]})
             previous["errors"] = previous.get("errors", []) + results["errors"]
+            previous["skipped"] = previous.get("skipped", []) + [
+                s for s in results["skipped"] if s not in previous.get("skipped", [])]
             results = previous
         elif previous and "notebooks" in previous.get("figures", {}):
             results["figures"]["notebooks"] = previous["figures"]["notebooks"]  # keep figure 7
