@@ -163,3 +163,49 @@ def test_notebook_figures_are_dense(tmp_path):
     w, _ = plotting.png_size(base64.b64decode(out["data"]["image/png"]))
     shown = out["metadata"]["image/png"]["width"]
     assert w / shown >= 1.9, (w, shown)
+
+
+def test_bad_arguments_are_named():
+    w = np.full((3, 3), 1 / 3)
+    with pytest.raises(TypeError, match="weights must be a tensor, an array or a nested list"):
+        plotting.attention_heatmap(None)
+    with pytest.raises(TypeError, match="matrix must be a tensor"):
+        plotting.matrix_heatmap("abc")
+    with pytest.raises(TypeError, match="query_tokens must be a list of labels"):
+        plotting.attention_heatmap(w, 3)
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plotting.attention_heatmap(w, ax="left")
+    assert plotting.attention_heatmap(w, "abc").get_xticklabels()[2].get_text() == "c"  # characters
+    plt.close("all")
+
+
+def test_attention_grid_refuses_what_it_cannot_draw():
+    with pytest.raises(ValueError, match="needs T == S"):
+        plotting.attention_grid(np.full((2, 3, 4), 0.25), list("abcd"))
+    with pytest.raises(ValueError, match="ncols must be a positive integer"):
+        plotting.attention_grid(np.full((2, 3, 3), 1 / 3), ncols=0)
+    with pytest.raises(ValueError, match="no matrix to draw"):
+        plotting.attention_grid(np.zeros((0, 3, 3)))
+
+
+def test_pipeline_diagram_checks_its_stages():
+    with pytest.raises(TypeError, match="stages must be a list of"):
+        plotting.pipeline_diagram("abc")
+    with pytest.raises(ValueError, match=r"stages\[1\] must be a \(label, note\) pair"):
+        plotting.pipeline_diagram([("a", ""), ("b",)])
+    with pytest.raises(ValueError, match="repeat must be"):
+        plotting.pipeline_diagram([("a", "")], repeat=(0, 0))
+
+
+def test_rendering_checks_its_numbers():
+    fig = plt.figure()
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        plotting.figure_to_png(None)
+    for bad in ({"density": 0}, {"density": float("nan")}, {"dpi": -72}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be a positive number"):
+            plotting.figure_to_png(fig, close=False, **bad)
+    with pytest.raises(ValueError, match="colors must be None"):
+        plotting.figure_to_png(fig, close=False, colors=1000)
+    with pytest.raises(ValueError, match="not PNG data"):
+        plotting.png_size(b"\x89PNG\r\n\x1a\n")
+    plt.close(fig)

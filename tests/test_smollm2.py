@@ -301,6 +301,13 @@ def test_missing_file(tmp_path):
         tl.load_smollm2(tmp_path / "nowhere.gguf")
 
 
+def test_a_folder_or_a_wrong_type_is_named(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        tl.load_smollm2(tmp_path)
+    with pytest.raises(TypeError, match="path must be a str or pathlib.Path, got int"):
+        tl.load_smollm2(3)
+
+
 def test_not_a_gguf_file(tmp_path):
     fake = tmp_path / "weights.bin"
     fake.write_bytes(b"PK\x03\x04 this is a zip archive, not a model")

@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
+from ._checks import check_positive_int
 from .rendering import (
     DISPLAY_DPI,
     EXPLORER_DENSITY,
@@ -150,7 +151,24 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
+def _as_array(name: str, x) -> np.ndarray:
+    """``to_numpy(x)``, with an error that names the argument when ``x`` holds no numbers."""
+    try:
+        return to_numpy(x) if x is not None else np.asarray(None, dtype=object)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be a tensor, an array or a nested list of numbers, got {type(x).__name__}: {err}"
+        ) from None
+
+
+def _check_ax(ax) -> None:
+    if ax is not None and not hasattr(ax, "imshow"):
+        raise TypeError(f"ax must be a matplotlib Axes (or None for a new figure), got {type(ax).__name__}")
+
+
 def _check_2d(name: str, m: np.ndarray) -> None:
+    if m.dtype == object:
+        raise TypeError(f"{name} must be a tensor, an array or a nested list of numbers, got None")
     if m.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix (rows, columns), got shape {tuple(m.shape)}")
 
@@ -158,7 +176,9 @@ def _check_2d(name: str, m: np.ndarray) -> None:
 def _check_labels(name: str, labels, n: int, axis: str):
     if labels is None:
         return None
-    labels = [str(t) for t in labels]
+    if not hasattr(labels, "__iter__") or isinstance(labels, bytes):
+        raise TypeError(f"{name} must be a list of labels (one per {axis[:-1]}), got {type(labels).__name__}")
+    labels = [str(t) for t in labels]  # a string: one character per label
     if len(labels) != n:
         raise ValueError(
             f"{name} has {len(labels)} labels but the matrix has {n} {axis}; give one label per {axis[:-1]}"
@@ -206,7 +226,8 @@ def attention_heatmap(
     Returns:
         The matplotlib ``Axes``.
     """
-    m = to_numpy(weights)
+    _check_ax(ax)
+    m = _as_array("weights", weights)
     if m.ndim == 3 and m.shape[0] == 1:
         m = m[0]
     _check_2d("weights", m)
@@ -274,7 +295,8 @@ def matrix_heatmap(
     Returns:
         The matplotlib ``Axes``.
     """
-    m = to_numpy(matrix)
+    _check_ax(ax)
+    m = _as_array("matrix", matrix)
     _check_2d("matrix", m)
     row_labels = _check_labels("row_labels", row_labels, m.shape[0], "rows")
     col_labels = _check_labels("col_labels", col_labels, m.shape[1], "columns")
@@ -326,7 +348,7 @@ def attention_grid(
     Returns:
         The matplotlib ``Figure``.
     """
-    w = to_numpy(weights)
+    w = _as_array("weights", weights)
     if w.ndim == 3:
         w = w[None]
         layered = False
@@ -335,6 +357,15 @@ def attention_grid(
     else:
         raise ValueError(f"weights must be (H, T, S) or (N, H, T, S), got shape {tuple(w.shape)}")
     n_layers, n_heads = w.shape[:2]
+    if n_layers == 0 or n_heads == 0:
+        raise ValueError(f"weights has no matrix to draw: shape {tuple(w.shape)}")
+    if tokens is not None and w.shape[2] != w.shape[3]:
+        raise ValueError(
+            f"tokens labels both axes, so it needs T == S; weights has T={w.shape[2]} queries and "
+            f"S={w.shape[3]} keys: draw each head with attention_heatmap(query_tokens=..., key_tokens=...)"
+        )
+    if ncols is not None:
+        check_positive_int("ncols", ncols)
     panels = [(layer, h) for layer in range(n_layers) for h in range(n_heads)]
     if ncols is None:
         ncols = n_heads if layered else min(n_heads, 4)
@@ -393,9 +424,16 @@ def pipeline_diagram(
     Returns:
         The matplotlib ``Axes``.
     """
+    if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence):
+        raise TypeError(f"stages must be a list of (label, note) pairs, got {type(stages).__name__}")
     n = len(stages)
     if n == 0:
         raise ValueError("stages must hold at least one (label, note) pair")
+    for i, stage in enumerate(stages):
+        if isinstance(stage, (str, bytes)) or not isinstance(stage, Sequence) or len(stage) != 2:
+            raise ValueError(f"stages[{i}] must be a (label, note) pair, got {stage!r}")
+    if repeat is not None and (not isinstance(repeat, Sequence) or len(repeat) != 3):
+        raise ValueError(f"repeat must be (first, last, text), got {repeat!r}")
     if colors is not None and len(colors) != n:
         raise ValueError(f"colors has {len(colors)} entries, expected one per stage ({n})")
     if ax is None:

@@ -61,8 +61,8 @@ def raise_small_text(fig, minimum: float = MIN_FONT_PT) -> int:
 
 def png_size(png: bytes) -> tuple[int, int]:
     """(width, height) in pixels of PNG bytes, read from the header."""
-    if png[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not PNG data")
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        raise ValueError("not PNG data (a PNG starts with an 8-byte signature and a 16-byte header chunk)")
     return struct.unpack(">II", png[16:24])
 
 
@@ -97,6 +97,13 @@ def figure_to_png(
     """
     from PIL import Image  # matplotlib depends on Pillow
 
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    for name, value in (("dpi", dpi), ("density", density)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if colors is not None and (isinstance(colors, bool) or not isinstance(colors, int) or not 2 <= colors <= 256):
+        raise ValueError(f"colors must be None (every colour) or a whole number from 2 to 256, got {colors!r}")
     raise_small_text(fig)
     buf = io.BytesIO()
     fig.savefig(

@@ -240,11 +240,16 @@ def read_gguf(path) -> GGUFFile:
     """Read a GGUF file's header, metadata and tensor table (not the tensors themselves).
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
+        TypeError: ``path`` is not a str or Path.
+        FileNotFoundError: ``path`` does not exist (IsADirectoryError: it is a folder).
         GGUFError: the file is not a GGUF file (its first bytes are not ``b"GGUF"``), has a
             version other than 2 or 3, or is truncated; the message names the file.
     """
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"GGUF file {str(path)!r} is a folder; give the path of the .gguf file in it")
     if not path.is_file():
         raise FileNotFoundError(f"GGUF file {str(path)!r} does not exist")
     with open(path, "rb") as f:
