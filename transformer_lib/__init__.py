@@ -27,14 +27,16 @@ tasks               toy tasks and data: SequenceTask, toy_translation_pairs, loa
 shapes              trace_shapes (the shape of every tensor in a forward pass)
 timing              median_time, compare (one way to time code, chapters and benchmarks)
 source              show_source (print marked parts of the library in the book)
-plotting *          attention_heatmap, matrix_heatmap, the book's figure style
-rendering *         figure_to_png, save_figure (dense PNGs, text >= 8 pt; re-exported by plotting)
+plotting *          attention_heatmap, matrix_heatmap, the book's figure style (re-exports
+                    rendering and diagrams)
+rendering *         figure_to_png, save_figure (dense PNGs, text >= 8 pt)
+diagrams *          pipeline_diagram (boxes and arrows: the path through a model)
 widgets *           explorer (sliders over precomputed figures that work in the web book)
 exercises *         feedback, check_number, check_close, check_function; ch01 ... per chapter
 ==================  ===========================================================
 
 ``*``: not imported by ``import transformer_lib`` (import it by name, e.g.
-``from transformer_lib.plotting import attention_heatmap``); plotting, rendering and widgets need
+``from transformer_lib.plotting import attention_heatmap``); plotting, rendering, diagrams and widgets need
 the ``[book]`` extra (matplotlib, ipywidgets). Everything else needs only torch and
 numpy; loading a checkpoint also uses safetensors / tokenizers / gguf, imported
 when a loader runs.
