@@ -82,3 +82,12 @@ def test_feed_forward_choice_and_width_errors():
         with pytest.raises(ValueError, match=r"z must have d_model=8 features, got shape \(2, 3, 5\)"):
             module(torch.randn(2, 3, 5))
     assert tl.SwiGLUFeedForward(3, 6)(torch.randn(2, 3)).shape == (2, 3)  # any leading shape
+
+
+def test_integer_input_is_told_to_convert_itself_not_the_module():
+    ffn = tl.FeedForward(8, 16)
+    with pytest.raises(TypeError, match=r"convert with z.to\(torch.float32\)\)") as err:
+        ffn(torch.ones(2, 8, dtype=torch.long))
+    assert "the module with" not in str(err.value)
+    with pytest.raises(TypeError, match=r"or the module with .to\(torch.float64\)"):
+        ffn(torch.ones(2, 8, dtype=torch.float64))

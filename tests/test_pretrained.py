@@ -726,3 +726,11 @@ print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stdout + proc.stderr
+
+
+def test_mean_pool_is_exact_in_half_precision_and_reads_keep_as_yes_or_no():
+    hidden = torch.full((1, 4000, 2), 60000.0, dtype=torch.float16)  # a float16 sum overflows
+    pooled = mean_pool(hidden, torch.ones(1, 4000, dtype=torch.long))
+    assert pooled.dtype == torch.float16 and torch.equal(pooled, hidden[:, 0])
+    hidden = torch.tensor([[[1.0], [3.0]]])
+    assert torch.equal(mean_pool(hidden, torch.tensor([[2, 1]])), torch.tensor([[2.0]]))  # nonzero = real

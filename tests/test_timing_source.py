@@ -54,3 +54,10 @@ def test_unknown_part_names_the_markers_found():
 def test_show_source_prints(capsys):
     tl.show_source(_marked, "middle")
     assert capsys.readouterr().out == "y = x + 1\n"
+
+
+def test_show_source_names_a_bad_argument():
+    with pytest.raises(TypeError, match="obj must be a function, method, class or module, got int"):
+        tl.get_source(3)
+    with pytest.raises(TypeError, match="part must be the name of a marked part"):
+        tl.get_source(tl.generate, 1)

@@ -170,9 +170,10 @@ def check_input(name: str, x, module, ndim: int | None = None, ndim_min: int | N
     if weight is None:
         return x
     if not x.is_floating_point() or (x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type)):
+        module_too = f" or the module with .to({x.dtype})" if x.is_floating_point() else ""
         raise TypeError(
             f"{name} must be a floating-point tensor of the module's dtype {weight.dtype}, got {x.dtype} "
-            f"(convert with {name}.to({weight.dtype}) or the module with .to({x.dtype}))"
+            f"(convert with {name}.to({weight.dtype}){module_too})"
         )
     if x.device != weight.device:
         raise ValueError(f"{name} is on {x.device} but the module's weights are on {weight.device}; "

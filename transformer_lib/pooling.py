@@ -32,7 +32,10 @@ def mean_pool(hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"keep must have the (B, T) shape of hidden {tuple(hidden.shape[:2])}, got {tuple(keep.shape)}"
         )
-    weights = keep.to(hidden.dtype).unsqueeze(-1)  # (B, T) -> (B, T, 1)
-    summed = (hidden * weights).sum(dim=1)  # (B, T, D) -> (B, D)
+    # Sum in float32 at least: a float16 sum of many tokens overflows, and float16
+    # counts stop being exact above 2048.
+    dtype = torch.promote_types(hidden.dtype, torch.float32)
+    weights = (keep != 0).to(dtype).unsqueeze(-1)  # (B, T) -> (B, T, 1): 1 real token, 0 padding
+    summed = (hidden.to(dtype) * weights).sum(dim=1)  # (B, T, D) -> (B, D)
     counts = weights.sum(dim=1).clamp(min=1)  # (B, 1): number of real tokens, at least 1
-    return summed / counts
+    return (summed / counts).to(hidden.dtype)

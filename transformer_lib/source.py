@@ -28,6 +28,10 @@ def get_source(obj, part: str | None = None) -> str:
     Marker lines are left out of what is returned. Raises ``ValueError`` naming the
     part and the markers found when ``part`` is not marked in ``obj``.
     """
+    if not (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isroutine(obj)):
+        raise TypeError(f"obj must be a function, method, class or module, got {type(obj).__name__} {obj!r:.60}")
+    if part is not None and not isinstance(part, str):
+        raise TypeError(f"part must be the name of a marked part (a str) or None, got {type(part).__name__}")
     lines = inspect.getsource(obj).splitlines()
     if part is None:
         return textwrap.dedent("\n".join(line for line in lines if not _MARK.match(line)))
