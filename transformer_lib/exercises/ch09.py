@@ -53,7 +53,8 @@ def check_exercise_2(answer) -> bool:
         elif tuple(answer.shape) == tuple(padding.shape) and torch.equal(answer, padding):
             hint = "this is the padding part only; combine it with the causal mask using &."
         else:
-            hint = "combine a (5, 5) causal mask with a (2, 1, 1, 5) padding mask using &; broadcasting gives (2, 1, 5, 5)."
+            hint = ("combine a (5, 5) causal mask with a (2, 1, 1, 5) padding mask using &; "
+                    "broadcasting gives (2, 1, 5, 5).")
         print(f"Not yet. Your mask has shape {tuple(answer.shape)}, expected (2, 1, 5, 5): {hint}")
         return False
     if torch.equal(answer, expected):
@@ -62,7 +63,8 @@ def check_exercise_2(answer) -> bool:
         return feedback(False, "", "Your mask is inverted: in this book True means 'may attend'.")
     if (answer & ~causal).any():
         return feedback(False, "", "Some query may still see a later key: the causal part is missing or wrong.")
-    return feedback(False, "", "Some query may still see a padding key, or a real key is hidden: check the lengths [3, 5].")
+    return feedback(False, "", "Some query may still see a padding key, or a real key is hidden: "
+                               "check the lengths [3, 5].")
 
 
 def check_exercise_3(fn) -> bool:
