@@ -367,3 +367,8 @@ def test_generate_asks_a_gpt_for_the_last_position_only():
     out = tl.generate(model, prompt, max_new_tokens=5, temperature=0)
     assert all(seen) and len(seen) == 5
     assert torch.equal(out, expected)
+
+
+def test_greedy_decode_names_a_model_that_is_not_an_encoder_decoder():
+    with pytest.raises(TypeError, match="needs an encoder-decoder Transformer.*use generate"):
+        tl.greedy_decode(_gpt(), torch.tensor([[1, 2]]), max_len=2, bos_id=1)

@@ -131,7 +131,7 @@ def test_sequence_task_scores_a_perfect_model():
     class Oracle(torch.nn.Module):  # a fake Transformer that always knows the answer
         config = None
 
-        def _src_mask(self, src, mask):
+        def source_mask(self, src, mask=None):
             return None
 
         def encode(self, src, mask=None):

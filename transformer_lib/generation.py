@@ -230,6 +230,11 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
     Returns:
         (B, 1 + max_len) ids, starting with ``bos_id``.
     """
+    if not all(callable(getattr(model, name, None)) for name in ("source_mask", "encode", "decode")):
+        raise TypeError(
+            f"greedy_decode needs an encoder-decoder Transformer (with source_mask, encode and decode), "
+            f"got {type(model).__name__}; for a decoder-only model such as GPT use generate"
+        )
     check_positive_int("max_len", max_len)
     config = getattr(model, "config", None)
     vocab_size = getattr(config, "tgt_vocab_size", None) or getattr(config, "vocab_size", None)
@@ -252,7 +257,7 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
     was_training = model.training
     model.eval()
     try:
-        src_mask = model._src_mask(src, src_mask)
+        src_mask = model.source_mask(src, src_mask)  # (B, 1, 1, S) or None
         memory = model.encode(src, src_mask)  # (B, S, D), computed once
         out = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)
         finished = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
@@ -262,7 +267,7 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
             if eos_id is not None:
                 next_id = next_id.masked_fill(finished, eos_id)
                 finished |= next_id == eos_id
-            out = torch.cat([out, next_id[:, None]], dim=1)
+            out = torch.cat([out, next_id[:, None]], dim=1)  # (B, T) -> (B, T + 1)
     finally:
         model.train(was_training)
     return out

@@ -82,8 +82,8 @@ def per_token_loss(logits: torch.Tensor, targets: torch.Tensor, shift: bool = Tr
     if shift:
         _check_shiftable("per_token_loss", logits)
         logits, targets = logits[:, :-1], targets[:, 1:]  # predict token t + 1 from position t
-    losses = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=ignore_index, reduction="none")
-    return losses  # (B, V, T') in, (B, T') out
+    logits = logits.transpose(1, 2)  # (B, T', V) -> (B, V, T'): cross_entropy wants the classes second
+    return F.cross_entropy(logits, targets, ignore_index=ignore_index, reduction="none")  # (B, T')
 
 
 def next_token_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:

@@ -171,13 +171,14 @@ class Transformer(nn.Module):
 
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, S) ids -> memory (B, S, D)."""
-        return self.encoder(src, mask=self._src_mask(src, src_mask))
+        return self.encoder(src, mask=self.source_mask(src, src_mask))
 
     def decode(self, tgt, memory, src_mask=None, tgt_mask=None) -> torch.Tensor:
         """Target ids (B, T) + memory (B, S, D) -> logits (B, T, V)."""
         return self.out_proj(self.decoder(tgt, memory, tgt_mask, src_mask))
 
-    def _src_mask(self, src, src_mask):
+    def source_mask(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        """``src_mask``, or by default the padding mask of ``src`` (B, 1, 1, S) (None without ``pad_id``)."""
         return default_padding_mask(src, self.config.pad_id) if src_mask is None else src_mask
 
     def forward(
@@ -194,7 +195,7 @@ class Transformer(nn.Module):
         encoder and from cross-attention; ``tgt_mask`` defaults to causal. With
         ``return_weights`` returns ``(logits, {"encoder", "decoder_self", "decoder_cross"})``.
         """
-        src_mask = self._src_mask(src, src_mask)
+        src_mask = self.source_mask(src, src_mask)
         if not return_weights:
             memory = self.encoder(src, mask=src_mask)
             return self.out_proj(self.decoder(tgt, memory, tgt_mask, src_mask))

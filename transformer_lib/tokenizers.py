@@ -123,7 +123,7 @@ class WordTokenizer:
                 raise ValueError(
                     f"ids must be 1-D (one sequence), got shape {tuple(tensor.shape)}; decode one row at a time"
                 )
-            ids = tensor.reshape(-1).tolist()
+            ids = tensor.reshape(-1).tolist()  # (T,) or () -> T ids
         elif isinstance(ids, int) and not isinstance(ids, bool):
             ids = [ids]
         try:

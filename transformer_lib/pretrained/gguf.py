@@ -137,7 +137,7 @@ class GGUFFile:
         if self._bytes is None:
             self._bytes = np.memmap(self.path, dtype=np.uint8, mode="r")
         data = self._bytes[info.offset:info.offset + info.n_bytes]
-        return data.reshape(rows, info.n_bytes // rows)
+        return data.reshape(rows, info.n_bytes // rows)  # (n_bytes,) -> (rows, bytes per row)
 
     def tensor(self, name: str) -> torch.Tensor:
         """One tensor, dequantized to a float32 ``torch.Tensor`` of shape ``info.shape``.
@@ -155,7 +155,7 @@ class GGUFFile:
             gguf = _gguf_package()
             values = gguf.quants.dequantize(raw, gguf.GGMLQuantizationType[info.type])
         values = np.require(values, dtype=np.float32, requirements=["C", "W"])  # copies a view of the file
-        return torch.from_numpy(values).reshape(info.shape)
+        return torch.from_numpy(values).reshape(info.shape)  # (rows, row width) -> info.shape
 
     def _info(self, name: str) -> GGUFTensorInfo:
         if name not in self.tensors:
