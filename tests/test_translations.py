@@ -71,7 +71,8 @@ def test_document_translated(domain, pot_dir):
             f"{domain} is completely translated: take it off locales/zh_CN/PENDING.txt")
         total = sum(1 for m in i18n.read_catalogue(pot_dir / f"{domain}.pot") if m.id)
         todo = len(problems["missing"]) + len(problems["untranslated"]) + len(problems["fuzzy"])
-        pytest.skip(f"pending translation: {total - todo}/{total} messages translated")
+        pytest.skip(f"{domain}: pending translation, {total - todo}/{total} messages translated "
+                    "(locales/zh_CN/PENDING.txt)")
     assert done, (
         f"the Chinese translation of {domain} is not in step with the English text "
         f"(run `python scripts/i18n.py update`, translate, see CONTRIBUTING.md):\n"
