@@ -83,7 +83,8 @@ def book_pages() -> list[str]:
     pages = []
     for path in sorted(BOOK.rglob("*.html")):
         rel = path.relative_to(BOOK).as_posix()
-        if rel.startswith(("_static/", "_sources/", "_images/")) or rel in SKIP_PAGES:
+        # also zh/_static/... : the Chinese edition (scripts/i18n.py build) is a site in zh/
+        if {"_static", "_sources", "_images"} & set(rel.split("/")[:-1]) or rel in SKIP_PAGES:
             continue
         if "http-equiv=\"Refresh\"" in path.read_text(encoding="utf-8", errors="replace")[:2000]:
             continue  # the root index.html is only a redirect

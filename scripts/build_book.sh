@@ -22,9 +22,12 @@ fi
 echo "== building the HTML book (jupyter-book build ., warnings are errors)"
 rm -rf _build/html
 jupyter-book build . -W --keep-going
+echo "== building the Chinese edition into _build/html/zh/ (scripts/i18n.py build, same outputs)"
+python scripts/i18n.py build
 
 echo
-echo "The book is ready: open $PWD/_build/html/index.html in a browser."
+echo "The book is ready: open $PWD/_build/html/index.html in a browser"
+echo "(the Chinese edition: $PWD/_build/html/zh/index.html)."
 PORT="${PORT:-8000}"
 serve="${SERVE:-}"
 if [ -z "$serve" ] && [ -t 0 ]; then

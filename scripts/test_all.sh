@@ -5,8 +5,11 @@
 #   2. unit tests                        pytest tests/
 #   3. every notebook, strict            pytest --nbval (a fresh run must print what is committed:
 #                                        this is also the repeatability check, see CONTRIBUTING.md)
-#   4. the book, warnings as errors      jupyter-book build . -W --keep-going
-#   5. the built book in a browser       browser_tests/ (headless Chromium, network blocked)
+#   4. the book, warnings as errors      jupyter-book build . -W --keep-going, then the Chinese
+#                                        edition into _build/html/zh/ (scripts/i18n.py build)
+#   5. the built book in a browser       browser_tests/ (headless Chromium, network blocked),
+#                                        both editions
+# (step 2 includes tests/test_translations.py: the Chinese catalogues against the English text)
 # The browser is $CHROMIUM when set (CI points it at the runner's Chrome), else `chromium`
 # or `chromium-browser` on the PATH (browser_tests/test_book.py looks in the same order);
 # when there is none, Debian's chromium is installed with apt-get.
@@ -29,9 +32,10 @@ ls notebooks/*.ipynb | xargs -P "${NBVAL_JOBS:-2}" -I{} \
     python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
     -q -p no:cacheprovider {}
 
-echo "== 4/5 the book (warnings are errors)"
+echo "== 4/5 the book (warnings are errors), English at _build/html/, Chinese at _build/html/zh/"
 rm -rf _build/html
 jupyter-book build . -W --keep-going
+python scripts/i18n.py build
 
 echo "== 5/5 the book in a browser"
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \

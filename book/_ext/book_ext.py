@@ -29,6 +29,7 @@ from sphinx.util import logging
 
 sys.path.insert(0, str(Path(__file__).parent))
 import cjk_font
+import edition
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ def setup(app):
     app.connect("build-finished", write_cjk_font)
     app.connect("build-finished", copy_favicon_to_root)
     app.connect("doctree-read", size_dense_images, priority=900)
+    # The two editions: translated numbered titles, the English / 中文 switch (edition.py).
+    edition.setup(app)
     # Late priority: after sphinx-thebe and myst-nb have added their assets.
     app.connect("html-page-context", remove_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
