@@ -117,3 +117,23 @@ def test_positional_modules_take_max_len_then_d_model():
     assert (sin.max_len, sin.d_model) == (learned.max_len, learned.d_model) == (10, 4)
     with pytest.raises(ValueError, match=r"x must have d_model=4 features, got shape \(1, 2, 5\)"):
         sin(torch.zeros(1, 2, 5))
+
+
+def test_rope_refuses_integer_vectors_and_non_integer_offsets():
+    rope = tl.RotaryEmbedding(4, max_len=8)
+    q = torch.randn(1, 2, 3, 4)
+    with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+        rope(q.long(), q.long())  # integer vectors would be rotated and truncated
+    with pytest.raises(TypeError, match="offset must be a non-negative int"):
+        rope(q, q, offset=1.0)
+    with pytest.raises(ValueError, match="offset must be a non-negative int"):
+        rope(q, q, offset=-1)
+    with pytest.raises(ValueError, match="d_k = 6 / 2 = 3 must be even"):
+        tl.positional.interleaved_to_half(torch.randn(6, 4), n_heads=2)
+
+
+def test_learned_positions_refuse_another_dtype_instead_of_promoting():
+    pos = tl.LearnedPositionalEmbedding(16, 8)
+    with pytest.raises(TypeError, match="module's dtype torch.float32, got torch.float16"):
+        pos(torch.randn(1, 4, 8).half())
+    assert pos.half()(torch.randn(1, 4, 8).half()).dtype == torch.float16

@@ -16,7 +16,17 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._checks import check_choice, check_divisible, check_features, check_positive_int, check_probability, check_tensor
+from ._checks import (
+    check_choice,
+    check_divisible,
+    check_features,
+    check_float_tensor,
+    check_input,
+    check_nonnegative_int,
+    check_positive_int,
+    check_probability,
+    check_tensor,
+)
 
 __all__ = [
     "sinusoidal_encoding",
@@ -64,8 +74,7 @@ def sinusoidal_encoding(
 
 
 def _check_length(T: int, offset: int, max_len: int) -> None:
-    if offset < 0:
-        raise ValueError(f"offset must be >= 0, got {offset}")
+    offset = check_nonnegative_int("offset", offset)
     if offset + T > max_len:
         raise ValueError(
             f"sequence of length {T} at offset {offset} needs {offset + T} positions, "
@@ -127,8 +136,7 @@ class LearnedPositionalEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """(B, T, D) -> (B, T, D): x + P[offset : offset + T]."""
-        check_tensor("x", x, ndim=3)
-        check_features("x", x, self.d_model)
+        check_input("x", x, self, ndim=3, d_model=self.d_model)  # and the table's dtype and device
         T = x.shape[1]
         _check_length(T, offset, self.max_len)
         positions = torch.arange(offset, offset + T, device=x.device)  # (T,)
@@ -180,7 +188,7 @@ class RotaryEmbedding(nn.Module):
 
     def rotate(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """Rotate (..., T, d_k) vectors sitting at positions offset .. offset + T - 1."""
-        check_tensor("x", x, ndim_min=2)
+        check_float_tensor("x", x, ndim_min=2)
         check_features("x", x, self.d_head, what="d_head")
         T = x.shape[-2]
         _check_length(T, offset, self.max_len)
@@ -206,6 +214,16 @@ class RotaryEmbedding(nn.Module):
         return f"d_head={self.d_head}, max_len={self.max_len}, base={self.base:g}, layout={self.layout!r}"
 
 
+def _head_width(weight: torch.Tensor, n_heads: int) -> int:
+    """d_k of a (n_heads * d_k, ...) W_q or W_k, checked to be even (RoPE rotates pairs)."""
+    check_tensor("weight", weight, ndim_min=1)
+    rows = weight.shape[0]
+    check_divisible("rows", rows, "n_heads", n_heads)
+    if (rows // n_heads) % 2:
+        raise ValueError(f"the head width d_k = {rows} / {n_heads} = {rows // n_heads} must be even (RoPE pairs)")
+    return rows // n_heads
+
+
 def interleaved_to_half(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
     """Permute the rows of a W_q or W_k (n_heads * d_k, D) from the interleaved to the half layout.
 
@@ -213,17 +231,13 @@ def interleaved_to_half(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
     ``RotaryEmbedding(layout="half")`` with the result computes what ``layout="interleaved"``
     computes with ``weight``. (Biases, shape (n_heads * d_k,), permute the same way.)
     """
-    rows = weight.shape[0]
-    check_divisible("rows", rows, "n_heads", n_heads)
-    d_k = rows // n_heads
+    d_k = _head_width(weight, n_heads)
     w = weight.reshape(n_heads, d_k // 2, 2, *weight.shape[1:])  # (H * d_k, ...) -> (H, d_k/2, 2, ...)
     return w.transpose(1, 2).reshape(weight.shape)  # (H, 2, d_k/2, ...) -> (H * d_k, ...)
 
 
 def half_to_interleaved(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
     """The inverse of :func:`interleaved_to_half` (what llama.cpp does when it converts)."""
-    rows = weight.shape[0]
-    check_divisible("rows", rows, "n_heads", n_heads)
-    d_k = rows // n_heads
+    d_k = _head_width(weight, n_heads)
     w = weight.reshape(n_heads, 2, d_k // 2, *weight.shape[1:])  # (H * d_k, ...) -> (H, 2, d_k/2, ...)
     return w.transpose(1, 2).reshape(weight.shape)  # (H, d_k/2, 2, ...) -> (H * d_k, ...)
