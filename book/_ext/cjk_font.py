@@ -11,6 +11,7 @@ The characters are collected at every build from:
 * the book's sources: ``_toc.yml``, ``_config.yml``, ``book/**/*.md``, every string
   of every ``notebooks/**/*.ipynb`` (markdown, code, outputs, widget labels);
 * translations: ``locales/**/*.po`` (a translated edition is covered automatically);
+* the book's own page scripts, ``book/_ext/static/*.js`` (the live explorer's words);
 * the built HTML pages themselves (whatever else ends up in them).
 
 The subset is written to ``_static/fonts/book-cjk.woff``; ``static/cjk-font.css``
@@ -74,6 +75,7 @@ def source_files(root: Path) -> list[Path]:
     files += sorted((root / "book").rglob("*.md"))
     files += sorted((root / "notebooks").rglob("*.ipynb"))
     files += sorted((root / "locales").rglob("*.po"))
+    files += sorted((root / "book" / "_ext" / "static").glob("*.js"))  # words the scripts write
     return [f for f in files if f.is_file() and ".ipynb_checkpoints" not in f.parts]
 
 
