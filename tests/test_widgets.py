@@ -166,3 +166,18 @@ def test_pictures_are_dense_indexed_pngs_shown_at_their_displayed_size():
     assert width / shown == pytest.approx(EXPLORER_DENSITY, abs=0.02)
     assert "height:auto" in value  # the height follows the proportions
     assert png[25] == 3  # PNG colour type 3: indexed (256 colours)
+
+
+def test_a_draw_or_alt_that_does_not_take_the_slider_names_is_named_before_drawing():
+    drawn = []
+
+    def draw_one(head):
+        drawn.append(head)
+        return plt.figure()
+
+    with pytest.raises(TypeError, match=r"draw must take the slider names \['heads'\]"):
+        explorer(draw_one, heads=[1, 2])
+    with pytest.raises(TypeError, match=r"alt must take the slider names \['head'\]"):
+        explorer(draw_one, head=[1, 2], alt=lambda h: f"head {h}")
+    assert drawn == []  # refused before anything was drawn
+    assert explorer(draw, head=[1]) is not None  # **kwargs takes any name

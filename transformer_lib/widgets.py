@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -72,6 +73,21 @@ def _label(v) -> str:
     if isinstance(v, float) and v.is_integer() is False:
         return f"{v:g}"
     return str(v)
+
+
+def _check_accepts(what: str, fn, names: list[str]) -> None:
+    """Raise unless ``fn`` can be called with the slider names as keyword arguments."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature to read (some builtins): let the call tell
+        return
+    try:
+        signature.bind(**dict.fromkeys(names))
+    except TypeError as err:
+        raise TypeError(
+            f"{what} must take the slider names {names} as keyword arguments ({what}({', '.join(names)})); "
+            f"{err}"
+        ) from None
 
 
 def _alt_text(alt, kwargs: dict, values: str) -> str:
@@ -158,6 +174,9 @@ def explorer(
             "fix some parameters or make two explorers"
         )
     names = list(sliders)
+    _check_accepts("draw", draw, names)
+    if callable(alt):
+        _check_accepts("alt", alt, names)
     options = [slider_options(name, sliders[name]) for name in names]
     n_images = 1
     for opts in options:
