@@ -734,3 +734,15 @@ def test_mean_pool_is_exact_in_half_precision_and_reads_keep_as_yes_or_no():
     assert pooled.dtype == torch.float16 and torch.equal(pooled, hidden[:, 0])
     hidden = torch.tensor([[[1.0], [3.0]]])
     assert torch.equal(mean_pool(hidden, torch.tensor([[2, 1]])), torch.tensor([[2.0]]))  # nonzero = real
+
+
+def test_embed_sentences_and_the_tokenizer_name_arguments_of_the_wrong_type(minilm):
+    model, tokenizer = minilm
+    with pytest.raises(TypeError, match="model must be a BertEncoder"):
+        embed_sentences(tokenizer, model, ["a robot"])  # swapped
+    with pytest.raises(TypeError, match="tokenizer must be a PretrainedTokenizer"):
+        embed_sentences(model, model, ["a robot"])
+    with pytest.raises(TypeError, match="text must be a str, got NoneType"):
+        tokenizer.encode(None)
+    with pytest.raises(TypeError, match="text must be a str, got list"):
+        tokenizer.tokenize(["a", "b"])

@@ -266,6 +266,10 @@ def embed_sentences(
     Returns:
         (N, D) tensor whose rows have length 1, so ``emb @ emb.T`` is the cosine similarity.
     """
+    if not isinstance(model, BertEncoder):
+        raise TypeError(f"model must be a BertEncoder (from load_bert), got {type(model).__name__}")
+    if not isinstance(tokenizer, PretrainedTokenizer):
+        raise TypeError(f"tokenizer must be a PretrainedTokenizer (from load_bert), got {type(tokenizer).__name__}")
     sentences = [sentences] if isinstance(sentences, str) else list(sentences)
     if not sentences:
         raise ValueError("sentences is empty: pass at least one sentence")

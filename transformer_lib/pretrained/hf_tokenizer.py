@@ -14,6 +14,12 @@ from .checkpoint import CheckpointError, checkpoint_folder, config_field, read_c
 __all__ = ["PretrainedTokenizer", "load_tokenizer"]
 
 
+def _check_text(text) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}; for several texts call the tokenizer on a list")
+    return text
+
+
 class PretrainedTokenizer:
     """A checkpoint's own tokenizer (``tokenizer.json``), returning tensors for the models.
 
@@ -50,11 +56,11 @@ class PretrainedTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """One text -> its token ids (special tokens such as [CLS]/[SEP] included)."""
-        return self.backend.encode(text).ids
+        return self.backend.encode(_check_text(text)).ids
 
     def tokenize(self, text: str) -> list[str]:
         """One text -> its tokens as strings, e.g. ``['[CLS]', 'robot', ..., '[SEP]']``."""
-        return self.backend.encode(text).tokens
+        return self.backend.encode(_check_text(text)).tokens
 
     def _check_ids(self, ids) -> list[int]:
         """A list or 1-D tensor of ids, each in [0, vocab_size) -> list of ints."""
