@@ -16,7 +16,9 @@ __all__ = ["PretrainedTokenizer", "load_tokenizer"]
 
 def _check_text(text) -> str:
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}; for several texts call the tokenizer on a list")
+        raise TypeError(
+            f"text must be a str, got {type(text).__name__}; for several texts call the tokenizer on a list"
+        )
     return text
 
 
