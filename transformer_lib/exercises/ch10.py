@@ -1,9 +1,9 @@
 """Exercise checkers for chapter 10, "One token at a time: GPT-2 and the KV cache"."""
 from __future__ import annotations
 
-from . import feedback
+from . import check_function, feedback
 
-__all__ = ["check_exercise_1", "check_exercise_2", "GPT2_SMALL_D_MODEL"]
+__all__ = ["check_exercise_1", "check_exercise_2", "check_exercise_3", "GPT2_SMALL_D_MODEL"]
 
 #: GPT-2 small's model width.
 GPT2_SMALL_D_MODEL = 768
@@ -80,3 +80,50 @@ def check_exercise_2(answer, prompt_length: int = 5, new_tokens: int = 3) -> boo
         else:
             hints.append("with the cache: the prompt is fed once, then only the newest token at each later step")
     return feedback(False, "", "; ".join(hints).capitalize() + ".")
+
+
+def _top_p_inputs(generator):
+    """Random logits (B, V) with B in 1..3, V in 5..40, and a p in [0.05, 0.95]."""
+    import torch
+
+    B = int(torch.randint(1, 4, (1,), generator=generator))
+    V = int(torch.randint(5, 41, (1,), generator=generator))
+    scale = 0.5 + 3 * float(torch.rand(1, generator=generator))  # flat or peaked
+    logits = torch.randn(B, V, generator=generator) * scale
+    p = round(0.05 + 0.9 * float(torch.rand(1, generator=generator)), 2)
+    return logits, p
+
+
+def check_exercise_3(fn) -> bool:
+    """"Implement it": the reader's top-p filter ``fn(logits, p)`` against the library's.
+
+    Both outputs go through a softmax, so the sampling probabilities are compared (the
+    dropped tokens must get probability 0, the kept ones their renormalised share).
+    """
+    import torch
+
+    from ..generation import _nucleus
+
+    def probabilities(filter_fn):
+        def run(logits, p):
+            filtered = filter_fn(logits, p)
+            if filtered is None:
+                return None
+            return torch.softmax(torch.as_tensor(filtered, dtype=logits.dtype), dim=-1)
+
+        return run
+
+    wrapped = probabilities(fn) if callable(fn) else fn
+    return check_function(
+        wrapped,
+        probabilities(_nucleus),
+        _top_p_inputs,
+        "You keep the smallest set of most likely tokens whose probabilities reach p, "
+        "exactly as tl.generate(..., top_p=p) does.",
+        "Compare the sampling probabilities with the library's: sort the probabilities in "
+        "descending order, keep a token while the more likely tokens before it add up to "
+        "less than p (the best token is always kept), set the others to -inf, and put the "
+        "result back in vocabulary order.",
+        trials=8,
+        atol=1e-6,
+    )
