@@ -40,14 +40,11 @@ from ..positional import LearnedPositionalEmbedding
 from .checkpoint import (
     CheckpointError,
     build_and_load,
-    checkpoint_folder,
     config_field,
     hf_activation,
-    read_config,
-    read_weights,
+    read_checkpoint,
     strip_prefix,
     take,
-    weights_file,
 )
 from .hf_tokenizer import PretrainedTokenizer, load_tokenizer
 
@@ -246,10 +243,9 @@ def load_bert(path=None) -> tuple[BertEncoder, PretrainedTokenizer]:
         ``(model, tokenizer)``; the model is in eval mode, on the CPU, in float32.
         ``model(input_ids, attention_mask=None, token_type_ids=None)`` -> (B, T, D).
     """
-    folder = minilm_path() if path is None else checkpoint_folder(path)
-    config, type_vocab_size = _bert_config(read_config(folder), folder / "config.json")
-    weights = read_weights(folder)
-    source = str(weights_file(folder))  # every message about a tensor names the weight file
+    folder, (config, type_vocab_size), weights, source = read_checkpoint(
+        minilm_path() if path is None else path, _bert_config
+    )
     assignments = _bert_assignments(weights, config.n_layers, source)
     model = build_and_load(lambda: BertEncoder(config, type_vocab_size=type_vocab_size), assignments, source)
     return model, load_tokenizer(folder)

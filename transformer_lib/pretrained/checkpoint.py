@@ -37,6 +37,7 @@ __all__ = [
     "config_field",
     "weights_file",
     "read_weights",
+    "read_checkpoint",
     "strip_prefix",
     "take",
     "copy_weights",
@@ -217,6 +218,19 @@ def read_weights(path) -> dict[str, torch.Tensor]:
     if not weights:
         raise CheckpointError(f"{file}: the file holds no tensors")
     return weights
+
+
+def read_checkpoint(path, parse_config):
+    """Open a checkpoint folder: ``(folder, parse_config(config dict, config file), weights, source)``.
+
+    The config is read and parsed first (a bad config.json is named before the weights are
+    read); ``source``, the weight file's path as text, is what every message about a
+    tensor names. The one opening of a folder that :func:`load_bert` and :func:`load_gpt2` share.
+    """
+    folder = checkpoint_folder(path)
+    config = parse_config(read_config(folder), folder / "config.json")
+    weights = read_weights(folder)
+    return folder, config, weights, str(weights_file(folder))
 
 
 def strip_prefix(weights: dict[str, torch.Tensor], prefixes) -> dict[str, torch.Tensor]:

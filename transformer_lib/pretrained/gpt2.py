@@ -26,14 +26,11 @@ from ..models import GPT
 from .checkpoint import (
     CheckpointError,
     build_and_load,
-    checkpoint_folder,
     config_field,
     hf_activation,
-    read_config,
-    read_weights,
+    read_checkpoint,
     strip_prefix,
     take,
-    weights_file,
 )
 
 __all__ = ["load_gpt2"]
@@ -137,8 +134,5 @@ def load_gpt2(path) -> GPT:
         (B, T, V) and which works with :func:`transformer_lib.generate`. The
         tokenizer, if the folder has one, comes from :func:`load_tokenizer`.
     """
-    folder = checkpoint_folder(path)
-    config = _gpt2_config(read_config(folder), folder / "config.json")
-    weights = read_weights(folder)
-    source = str(weights_file(folder))  # every message about a tensor names the weight file
+    _, config, weights, source = read_checkpoint(path, _gpt2_config)
     return build_and_load(lambda: GPT(config), _gpt2_assignments(weights, config, source), source)
