@@ -43,11 +43,6 @@ class _ResidualLayer(nn.Module):
         # [/book: residual]
 
 
-# The old name, kept so that code written against it still runs: it is the residual
-# plumbing of both placements, not only "Add & Norm" (which is the post-norm one).
-_AddNorm = _ResidualLayer
-
-
 def _check_layer_sizes(d_model, n_heads, d_ff, dropout, layer_norm_eps):
     check_positive_int("d_model", d_model)
     check_positive_int("n_heads", n_heads)
