@@ -210,8 +210,17 @@ def server():
     srv.httpd.shutdown()
 
 
+#: The running browser, shared by every test file that imports the fixture below
+#: (Playwright's sync API allows one instance at a time; each importing file gets its own
+#: fixture, and all but the first reuse the first one's browser).
+_SHARED_BROWSER: list = []
+
+
 @pytest.fixture(scope="session")
 def browser():
+    if _SHARED_BROWSER:
+        yield _SHARED_BROWSER[0]
+        return
     exe = chromium_path()
     if exe is None:
         pytest.fail("no chromium found: install Debian's chromium (apt-get install chromium) or set CHROMIUM")
@@ -219,7 +228,9 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        _SHARED_BROWSER.append(b)
         yield b
+        _SHARED_BROWSER.clear()
         b.close()
 
 

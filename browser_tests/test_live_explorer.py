@@ -19,7 +19,7 @@ import time
 
 import pytest
 import torch
-from test_book import (  # browser and server: the fixtures of test_book.py
+from test_book import (  # browser and server: test_book.py's fixtures, one shared browser
     BOOK,
     PageVisit,
     browser,  # noqa: F401

@@ -151,6 +151,7 @@
       noWasm: 'This browser cannot run WebAssembly, which the model needs. The pictures above still work.',
       failed: 'The model could not be loaded: ',
       caption: (l, h) => `Layer ${l}, head ${h}: each row is a token (query), each column the token it attends to.`,
+      tokens: 'tokens',
       ms: (ms) => `computed in ${ms} ms`,
       example: 'The robot picked up the ball because it was light.',
     },
@@ -163,6 +164,7 @@
       noWasm: '此浏览器不支持 WebAssembly，无法运行模型。上面的图片仍然可用。',
       failed: '模型加载失败：',
       caption: (l, h) => `第 ${l} 层，第 ${h} 个头：每行是一个词元（查询），每列是它关注的词元。`,
+      tokens: '个词元',
       ms: (ms) => `用时 ${ms} 毫秒`,
       example: 'The robot picked up the ball because it was light.',
     },
@@ -374,14 +376,16 @@
       this.canvas.hidden = false;
       this.canvas.setAttribute('aria-label', `${W.caption(l, h)} ${tokens.join(' ')}`);
       this.caption.textContent = W.caption(l, h);
-      this.say(`${W.ready}: ${T} tokens, ${W.ms(Math.round(this.ms))}`, 'ready');
+      this.say(`${W.ready}: ${T} ${W.tokens}, ${W.ms(Math.round(this.ms))}`, 'ready');
     }
 
     paint(matrix, tokens) {
       const T = tokens.length;
       const ratio = window.devicePixelRatio || 1;
+      // the page's fonts (the book's Chinese web font first), so that CJK tokens show
+      const family = getComputedStyle(this.box).fontFamily || 'sans-serif';
       const ctx0 = this.canvas.getContext('2d');
-      ctx0.font = '12px sans-serif';
+      ctx0.font = `12px ${family}`;
       const label = Math.ceil(Math.max(...tokens.map((t) => ctx0.measureText(t).width))) + 8;
       const cell = Math.max(8, Math.min(28, Math.floor(480 / T)));
       const size = label + cell * T + 4;
@@ -405,7 +409,7 @@
         }
       }
       ctx.fillStyle = '#222222';
-      ctx.font = `${Math.min(12, Math.max(9, cell - 2))}px sans-serif`;
+      ctx.font = `${Math.min(12, Math.max(9, cell - 2))}px ${family}`;
       ctx.textBaseline = 'middle';
       ctx.textAlign = 'right';
       tokens.forEach((t, i) => ctx.fillText(t, label - 4, label + (i + 0.5) * cell));
