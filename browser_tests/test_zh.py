@@ -71,6 +71,19 @@ def test_switch_points_at_the_same_page(page):
     assert re.search(r'<html[^>]*\blang="en"', html(page)), f"{page}: not lang=en"
 
 
+def test_sidebar_captions_translated():
+    """The parts of the book in the sidebar (_toc.yml captions) are translated."""
+    require_book()
+    catalogue = i18n.read_catalogue(i18n.po_path("book/intro"))
+    page = html(zh("book/intro.html"))
+    captions = re.findall(r'<p aria-level="2" class="caption"[^>]*>(.*?)</p>', page, re.DOTALL)
+    captions = [re.sub(r"<[^>]+>", "", c).strip() for c in captions]
+    assert captions, "no part captions in the sidebar"
+    for english in re.findall(r"caption: (.+)", (ROOT / "_toc.yml").read_text("utf-8")):
+        chinese = catalogue.get(english.strip()).string
+        assert chinese in captions and english.strip() not in captions, captions
+
+
 def _first_heading(page: str) -> str:
     # the page's own heading (the sidebar's site title is an <h1> too, without a headerlink)
     heads = [h for h in re.findall(r"<h1>(.*?)</h1>", html(page), re.DOTALL) if "headerlink" in h]

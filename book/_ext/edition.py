@@ -1,4 +1,4 @@
-"""The two editions of the book: translated numbered titles and the language switch.
+"""The two editions of the book: translated numbered titles and captions, the language switch.
 
 **Numbered titles.** Sphinx translates a heading by parsing its translation again as a
 one-line document in the page's own markup, with an underline added
@@ -11,6 +11,10 @@ English one: on the page, in ``<title>``, the sidebar, the previous/next links. 
 transform below runs right after Sphinx's own (``Locale``, priority 20) and
 translates every heading that is still English and has a translation, with its
 leading list marker escaped ("2\\. 注意力……"), so that it parses as a heading again.
+
+The sidebar's part captions (``_toc.yml``) are inserted by sphinx-external-toc after
+Sphinx has translated the page; ``TranslateTocCaptions`` translates them from the root
+page's catalogue (``book/intro.po``).
 
 **Language switch.** Every page of the English edition (site root) links to the same
 page of the Chinese one (``zh/``) and back: ``html_context["edition_switch"]`` is
@@ -74,6 +78,32 @@ class TranslateMarkedTitles(SphinxTransform):
             node["translated"] = True
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc inserts (_toc.yml's
+    "Before you start", "Chapters", ...): it inserts them (priority 100) after Sphinx's
+    Locale transform has run, so they would stay English in the sidebar."""
+
+    default_priority = 110  # after sphinx_external_toc's InsertToctrees (100)
+
+    def apply(self, **kwargs) -> None:
+        from sphinx import addnodes
+
+        if not self.config.language or self.config.language == "en":
+            return
+        toctrees = [n for n in self.document.findall(addnodes.toctree) if n.get("caption")]
+        if not toctrees:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
+        if not has_catalog:
+            return
+        for node in toctrees:
+            msgstr = catalog.gettext(node["caption"])
+            if msgstr.strip() and msgstr != node["caption"]:
+                node["caption"] = node["rawcaption"] = msgstr
+
+
 # --- the switch between the editions -------------------------------------------------
 
 
@@ -102,6 +132,7 @@ def add_switch(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_transform(TranslateMarkedTitles)
+    app.add_transform(TranslateTocCaptions)
     app.add_config_value("edition_other_root", "", "html")
     app.add_config_value("edition_other_label", "", "html")
     app.add_config_value("edition_other_lang", "", "html")
