@@ -33,6 +33,8 @@ import torch
 import transformer_lib as tl
 from transformer_lib.timing import compare, machine_info
 
+from .figures import _quiet_transformers
+
 __all__ = ["smollm2_vs_hf", "prompt_tokens"]
 
 REFERENCE = "transformers LlamaForCausalLM"
@@ -54,20 +56,16 @@ def prompt_tokens(tokenizer, length: int) -> torch.Tensor:
 
 @contextlib.contextmanager
 def _quiet():
+    """transformers silenced (figures._quiet_transformers), and its per-tensor GGUF progress bar."""
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
-    from transformers.utils import logging
 
-    level, bar = logging.get_verbosity(), gguf_utils.tqdm
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    gguf_utils.tqdm = functools.partial(bar, disable=True)  # its own progress bar, per tensor
-    with warnings.catch_warnings():
+    bar = gguf_utils.tqdm
+    gguf_utils.tqdm = functools.partial(bar, disable=True)
+    with _quiet_transformers(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             yield
         finally:
-            logging.set_verbosity(level)
-            logging.enable_progress_bar()
             gguf_utils.tqdm = bar
 
 

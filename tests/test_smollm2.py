@@ -230,6 +230,18 @@ def test_cache_equals_full_run_and_stores_three_kv_heads(model, tokenizer):
     assert tuple(cache[0].keys.shape) == (1, 3, T, 64)  # H_kv = 3 key/value heads are stored, not 9
 
 
+def test_attention_is_exactly_causal_and_rows_sum_to_one(model, tokenizer):
+    ids = torch.tensor([tokenizer.encode("A robot must obey orders")])
+    with torch.no_grad():
+        _, weights = model(ids, return_weights=True)
+    assert len(weights) == 30
+    future = ~tl.causal_mask(ids.shape[1])
+    for w in weights:
+        assert w.shape == (1, 9, ids.shape[1], ids.shape[1])
+        assert w[..., future].eq(0).all()
+        torch.testing.assert_close(w.sum(-1), torch.ones(1, 9, ids.shape[1]))
+
+
 def test_fused_attention_path_gives_the_same_logits(tokenizer, model):
     fused, _ = tl.load_smollm2(use_sdpa=True)
     assert all(block.self_attn.use_sdpa for block in fused.blocks)

@@ -46,6 +46,14 @@ def escape_block_marker(text: str) -> str:
         lambda m: f"{m[1]}\\{m[2]}{m[3]}" if m[1] else f"\\{m[4]}{m[5]}", text, count=1)
 
 
+def _catalog(transform: SphinxTransform):
+    """The translation catalogue of the document ``transform`` works on (None: there is none)."""
+    domain = docname_to_domain(transform.env.docname, transform.config.gettext_compact)
+    dirs = [path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
+    catalog, has_catalog = init_locale(dirs, transform.config.language, domain)
+    return catalog if has_catalog else None
+
+
 class TranslateMarkedTitles(SphinxTransform):
     """Translate the headings that Sphinx's Locale transform left in English."""
 
@@ -54,10 +62,8 @@ class TranslateMarkedTitles(SphinxTransform):
     def apply(self, **kwargs) -> None:
         if not self.config.language or self.config.language == "en":
             return
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
-        if not has_catalog:
+        catalog = _catalog(self)
+        if catalog is None:
             return
         settings, source = self.document.settings, self.document["source"]
         for node, msg in list(extract_messages(self.document)):
@@ -93,10 +99,8 @@ class TranslateTocCaptions(SphinxTransform):
         toctrees = [n for n in self.document.findall(addnodes.toctree) if n.get("caption")]
         if not toctrees:
             return
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
-        if not has_catalog:
+        catalog = _catalog(self)
+        if catalog is None:
             return
         for node in toctrees:
             msgstr = catalog.gettext(node["caption"])
