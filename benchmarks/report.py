@@ -270,6 +270,8 @@ def write_plots(results: dict, out: Path) -> list[str]:
     plt = _plt()
     written = []
     for fig in results["figures"].values():
+        if fig["id"] not in PLOT_NAMES:  # a table only (the live explorer)
+            continue
         name = PLOT_NAMES[fig["id"]]
         if fig.get("device", "cpu") != "cpu":
             name = name.replace(".png", f"_{fig['device']}.png")
@@ -326,6 +328,8 @@ def figure_md(fig) -> str:
     rows = fig["rows"]
     fid = fig["id"]
     ref = fig.get("reference")
+    if fid == "live_explorer":
+        return live_explorer_md(fig)
     if fid == "notebooks":
         body = _table(["notebook", "seconds (wall)", "CPU seconds", "ran without error"],
                       [[r["notebook"], f"{r['seconds']:.1f}", f"{r.get('cpu_s', float('nan')):.1f}",
@@ -375,6 +379,43 @@ def figure_md(fig) -> str:
     if checks:
         text += "\n\nChecks: " + "; ".join(f"{k.replace('_', ' ')} = {_fmt_check(v)}" for k, v in checks.items()) + "."
     return text + _targets_md(fig) + "\n"
+
+
+def _range(values, fmt) -> str:
+    low, high = min(values), max(values)
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)} to {fmt(high)}"
+
+
+def live_explorer_md(fig) -> str:
+    """Section 9's table: each measurement as its range over the runs, with its budget."""
+    rows = fig["rows"]
+
+    def over(key, fmt):
+        return _range([r[key] for r in rows], fmt)
+
+    parts = {k: _range([r["download_parts_MB"].get(name, 0.0) for r in rows], lambda v: f"{v:.1f} MB")
+             for k, name in (("model", "minilm-fp16.onnx"), ("vocabulary", "vocab.txt"))}
+    runtime = _range([r["download_parts_MB"].get(".wasm", 0.0) + r["download_parts_MB"].get("ort.wasm.min.js", 0.0)
+                      for r in rows], lambda v: f"{v:.1f} MB")
+    budgets = {t["what"].split(": ", 1)[1]: t["target"] for t in fig["targets"]}
+    table = _table(["what", "measured", "budget"], [
+        ["the page's own script and style, before the reader asks for the model",
+         over("page_own_kB", lambda v: f"{v:.1f} kB"), budgets["the page's own script and style before the click"]],
+        [f"download after the click (model {parts['model']}, runtime {runtime}, vocabulary {parts['vocabulary']})",
+         f"{over('download_MB', lambda v: f'{v:.1f} MB')}, loaded and started in "
+         f"{over('load_s', lambda v: f'{v:.1f} s')}", "none"],
+        [f"first result after the model is loaded ({over('first_tokens', str)} tokens)",
+         over("first_ms", lambda v: f"{v / 1e3:.2f} s"), budgets["first result after the model is loaded"]],
+        [f"keystroke to redrawn heatmap, {over('redraw_tokens', str)} tokens",
+         f"{over('redraw_ms', lambda v: f'{v:.0f} ms')} (the model's run: "
+         f"{over('redraw_model_ms', lambda v: f'{v:.0f} ms')})", budgets["keystroke to redrawn heatmap, 20 tokens"]],
+        ["largest difference, the page's attention weights against `transformer_lib`",
+         over("max_diff", lambda v: f"{v:.1e}"), budgets["largest weight difference from transformer_lib"]
+         + " (asserted by the test)"],
+    ])
+    failed = fig["checks"].get("failed_runs", 0)
+    note = f" {failed} run(s) failed and are not in the table." if failed else ""
+    return f"*{fig['setup']}.*{_when_md(fig)}{note}\n\n{table}{_targets_md(fig)}\n"
 
 
 def _when_md(fig) -> str:

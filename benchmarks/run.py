@@ -3,11 +3,12 @@
     python -m benchmarks.run --quick                 # < 2 min: fewer sizes and repeats
     python -m benchmarks.run --full                  # the sizes of the appendix (see README)
     python -m benchmarks.run --notebooks             # figure 7: every chapter and the book build
+    python -m benchmarks.run --browser               # section 9: the live explorer (built book)
     python -m benchmarks.run --quick --only mha,heads --out /some/folder
 
 Writes into --out (default benchmarks/results): results.json, results.csv, one PNG
-per figure and md/*.md tables (read by book/performance.md). A --notebooks run and
-a benchmark run update their own part of an existing results.json.
+per figure and md/*.md tables (read by book/performance.md). A --notebooks run, a
+--browser run and a benchmark run update their own part of an existing results.json.
 
 Benchmarks are not tests: nothing here fails because something is slow. Figures
 run on the CPU, and again on CUDA when a GPU is present (skipped otherwise).
@@ -34,7 +35,7 @@ from tqdm.auto import tqdm
 
 from transformer_lib.timing import machine_info
 
-from . import figures, notebooks, report
+from . import browser, figures, notebooks, report
 
 SCHEMA = 1
 
@@ -62,6 +63,9 @@ def parse_args(argv=None):
                       help="toy sizes, seconds: a smoke run of every code path (CI)")
     mode.add_argument("--notebooks", dest="mode", action="store_const", const="notebooks",
                       help="figure 7: time every chapter notebook and the book build")
+    mode.add_argument("--browser", dest="mode", action="store_const", const="browser",
+                      help="section 9: chapter 14's live explorer in headless Chromium (needs the built book)")
+    parser.add_argument("--runs", type=int, default=3, help="with --browser: runs of the browser test")
     parser.add_argument("--out", default="benchmarks/results", help="output folder (default: %(default)s)")
     parser.add_argument("--only", default="", help=f"comma-separated figures, from: {','.join(figures.FIGURES)}")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
@@ -182,23 +186,28 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     previous = _existing(out)
-    if args.mode == "notebooks":
-        steps = notebooks.n_steps(args.no_book)
-        with tqdm(total=steps, desc="notebooks", unit="step", disable=args.no_progress, file=sys.stderr) as bar:
+    if args.mode in ("notebooks", "browser"):
+        if args.mode == "notebooks":
+            steps, measure = notebooks.n_steps(args.no_book), (
+                lambda tick: notebooks.notebooks_figure(tick, skip_book=args.no_book))
+        else:
+            steps, measure = browser.n_steps(args.runs), (
+                lambda tick: browser.live_explorer_figure(tick, runs=args.runs))
+        with tqdm(total=steps, desc=args.mode, unit="step", disable=args.no_progress, file=sys.stderr) as bar:
             def tick(label):
                 bar.set_description(label)
                 bar.update(1)
 
             start = time.perf_counter()
             load = _load_average()
-            fig = notebooks.notebooks_figure(tick, skip_book=args.no_book)
+            fig = measure(tick)
         fig.update(device="cpu", measured=_now(), elapsed_s=time.perf_counter() - start,
                    load_average_start=load, load_average_end=_load_average())
         if previous is None:
-            previous = {"schema": SCHEMA, "mode": "notebooks only", "started": _now(), "duration_s": 0.0,
+            previous = {"schema": SCHEMA, "mode": f"{args.mode} only", "started": _now(), "duration_s": 0.0,
                         "sizes": figures.Sizes().to_dict(), "machine": machine_info(), "figures": {},
                         "skipped": [], "errors": []}
-        previous["figures"]["notebooks"] = fig
+        previous["figures"][fig["id"]] = fig
         results = previous
     else:
         results = run_benchmarks(args, out)
@@ -216,8 +225,10 @@ def main(argv=None) -> int:
             previous["skipped"] = previous.get("skipped", []) + [
                 s for s in results["skipped"] if s not in previous.get("skipped", [])]
             results = previous
-        elif previous and "notebooks" in previous.get("figures", {}):
-            results["figures"]["notebooks"] = previous["figures"]["notebooks"]  # keep figure 7
+        elif previous:
+            for kept in ("notebooks", "live_explorer"):  # measured by --notebooks and --browser
+                if kept in previous.get("figures", {}):
+                    results["figures"][kept] = previous["figures"][kept]
     written = report.write_all(results, out)
     print(f"wrote {len(written)} files to {out}: " + ", ".join(written))
     for fig in results["figures"].values():

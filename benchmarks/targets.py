@@ -67,6 +67,11 @@ TARGETS = {
     "minilm": Target("faster tl path / sentence-transformers", "<=", 1.1),
     "chapter_wall": Target("slowest chapter", "<=", CHAPTER_BUDGET_S, unit=" s"),
     "chapter_cpu": Target("slowest chapter, CPU seconds used by its kernel", "<=", CHAPTER_BUDGET_S, unit=" s"),
+    "live_page": Target("live explorer: the page's own script and style before the click", "<=", 100,
+                        unit=" kB"),
+    "live_first": Target("live explorer: first result after the model is loaded", "<=", 3, unit=" s"),
+    "live_redraw": Target("live explorer: keystroke to redrawn heatmap, 20 tokens", "<=", 200, unit=" ms"),
+    "live_diff": Target("live explorer: largest weight difference from transformer_lib", "<=", 2e-3),
     "book": Target("whole book from scratch (every notebook + uncached build)", "<=", BOOK_BUDGET_S, unit=" s"),
 }
 

@@ -10,12 +10,16 @@ weights with ``load_bert()``'s, to 2e-3 (the page's model has float16 weights).
 The budgets of the issue are measured and printed (``pytest -s`` shows them), not
 asserted: the model's download and start, the first result, a redraw after a
 keystroke on a 20-token sentence, and the bytes the page loads before the reader
-asks for the model.
+asks for the model. With ``TL_LIVE_EXPLORER_RECORD`` set to a file name, the test
+also appends them to that file as one JSON line: ``python -m benchmarks.run
+--browser`` runs it a few times that way and writes the performance appendix's table.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -85,6 +89,14 @@ def check_against_python(minilm, got: dict) -> float:
     return diff
 
 
+def record(measured: dict) -> None:
+    """Append the measurements to the file named by TL_LIVE_EXPLORER_RECORD (if set)."""
+    target = os.environ.get("TL_LIVE_EXPLORER_RECORD")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as f:
+            f.write(json.dumps(measured) + "\n")
+
+
 def test_live_explorer(browser, server, minilm):  # noqa: F811
     require_book()
     if not (BOOK / PAGE).exists():
@@ -144,6 +156,16 @@ def test_live_explorer(browser, server, minilm):  # noqa: F811
         assert box.locator(".tl-live-canvas").is_hidden()
 
         loaded = sum(n for _, n in requests)
+        record({
+            "page_own_kB": own / 1e3,
+            "download_MB": loaded / 1e6,
+            "download_parts_MB": {name: sum(n for u, n in requests if u.endswith(name)) / 1e6
+                                  for name in BIG_FILES},
+            "load_s": load_s,
+            "first_ms": first["ms"], "first_tokens": len(first["ids"]),
+            "redraw_ms": redraw_ms, "redraw_tokens": len(typed["ids"]), "redraw_model_ms": typed["ms"],
+            "max_diff": max(diffs),
+        })
         print(f"\nlive explorer: page's own script and style before the click {own / 1e3:.1f} kB; "
               f"model + runtime + vocabulary loaded and started in {load_s:.1f} s ({loaded / 1e6:.1f} MB); "
               f"first result {first['ms']:.0f} ms ({len(first['ids'])} tokens); keystroke to redraw "

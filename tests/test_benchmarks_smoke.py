@@ -94,3 +94,19 @@ def test_committed_results_are_well_formed():
         assert (folder / "md" / f"{key}.md").exists()
     for name in ("machine.md",):
         assert (folder / "md" / name).exists()
+
+
+def test_committed_tables_are_generated_from_the_results():
+    """The appendix's tables are report.py's rendering of results.json, never edited by hand."""
+    from benchmarks import report
+
+    folder = ROOT / "benchmarks" / "results"
+    if not (folder / "results.json").exists():
+        pytest.skip("no committed results yet")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert (folder / "md" / "machine.md").read_text(encoding="utf-8") == report.machine_md(results)
+    for key, fig in results["figures"].items():
+        assert (folder / "md" / f"{key}.md").read_text(encoding="utf-8") == report.figure_md(fig), key
+    live = results["figures"].get("live_explorer")
+    if live:  # section 9: measured by `python -m benchmarks.run --browser` on the built book
+        assert live["rows"] and all(t["met"] is not None for t in live["targets"])

@@ -16,6 +16,14 @@ The sidebar's part captions (``_toc.yml``) are inserted by sphinx-external-toc a
 Sphinx has translated the page; ``TranslateTocCaptions`` translates them from the root
 page's catalogue (``book/intro.po``).
 
+**Generated tables stay data.** The performance appendix includes tables that the
+benchmark suite writes (``benchmarks/results/md/*.md``): machine names, versions,
+timings. As prose, each cell would be a message, and every new benchmark run would
+leave the Chinese edition with dozens of untranslated numbers. A page marks such a block
+``untranslated`` (a ``{container}`` with that class around the ``{include}``);
+``KeepUntranslatedBlocks`` marks the text inside it as not translatable before
+extraction and translation, so both editions show the same generated table.
+
 **Language switch.** Every page of the English edition (site root) links to the same
 page of the Chinese one (``zh/``) and back: ``html_context["edition_switch"]`` is
 filled per page and rendered by ``static/edition-switch.js`` as a link in the header
@@ -52,6 +60,22 @@ def _catalog(transform: SphinxTransform):
     dirs = [path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
     catalog, has_catalog = init_locale(dirs, transform.config.language, domain)
     return catalog if has_catalog else None
+
+
+#: Class of a block whose text both editions show as it is (generated data, not prose).
+UNTRANSLATED_CLASS = "untranslated"
+
+
+class KeepUntranslatedBlocks(SphinxTransform):
+    """Mark the text inside blocks of class ``untranslated`` as not translatable."""
+
+    default_priority = 15  # before sphinx.transforms.i18n.Locale (20) and message extraction
+
+    def apply(self, **kwargs) -> None:
+        for block in self.document.findall(nodes.Element):
+            if UNTRANSLATED_CLASS in block.get("classes", []):
+                for node in block.findall(nodes.TextElement):
+                    node["translatable"] = False
 
 
 class TranslateMarkedTitles(SphinxTransform):
@@ -135,6 +159,7 @@ def add_switch(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    app.add_transform(KeepUntranslatedBlocks)
     app.add_transform(TranslateMarkedTitles)
     app.add_transform(TranslateTocCaptions)
     app.add_config_value("edition_other_root", "", "html")
