@@ -370,7 +370,7 @@ def figure_md(fig) -> str:
     if fid == "smollm2":
         text += _smollm2_summary(fig) + "\n\n"
     text += _table(header, body)
-    checks = {k: v for k, v in fig.get("checks", {}).items() if k != "slopes"}
+    checks = {k: v for k, v in fig.get("checks", {}).items() if k not in ("slopes", "generation_profile")}
     if fid == "scaling":
         s = fig["checks"]["slopes"]
         text += "\n\n" + _table(["implementation", "time slope", "memory slope", "fitted on T ="],
@@ -434,7 +434,8 @@ def _when_md(fig) -> str:
 
 def _speed(ratio: float) -> str:
     """A ratio (candidate / reference time) in words."""
-    verdict = "faster" if ratio < 1 else "slower" if ratio > 1 else "the same"
+    shown = round(ratio, 2)  # the verdict agrees with the printed ratio (1.004 is "the same")
+    verdict = "faster" if shown < 1 else "slower" if shown > 1 else "the same"
     return f"{ratio:.2f}x transformers' time ({verdict})"
 
 
@@ -455,6 +456,14 @@ def _smollm2_summary(fig) -> str:
         lines.append(f"- **KV cache**: generating {kv[0]['new_tokens']} tokens after a prompt of {kv[0]['T']} "
                      f"tokens was {checks['kv_cache_speedup']:.1f}x as fast with the cache as without it, "
                      f"both runs writing {same}.")
+    profile = checks.get("generation_profile")
+    if profile:
+        hf, ours = profile["transformers"], profile["tl use_sdpa"]
+        lines.append(f"- **Where cached generation spends its time** (one run of each under cProfile): "
+                     f"{hf['linear_s']:.2f} s (transformers) and {ours['linear_s']:.2f} s (`use_sdpa=True`) "
+                     f"in the linear layers' weight products; {hf['other_s']:.2f} s and {ours['other_s']:.2f} s "
+                     f"in everything else, with {hf['python_calls']:,} and {ours['python_calls']:,} Python "
+                     f"function calls.")
     agree = checks.get("tokens_agreeing_with_transformers", {})
     n = next((r["new_tokens"] for r in fig["rows"] if r["task"] == "generate (cached)"), None)
     if agree and n:

@@ -13,6 +13,9 @@ its default attention (the reference, ratio 1). Measured with ``tl.compare``
 
 * prefill: one forward pass over a ``prefill``-token prompt, batch 1;
 * generate: ``new_tokens`` greedy tokens after that prompt, each model with its KV cache;
+* where the generation time goes: one cached generation of each library (``use_sdpa=True``
+  for the book) under ``cProfile``: seconds inside ``torch.nn.functional.linear`` (the
+  weight products), seconds elsewhere, and the number of Python function calls;
 * KV cache: ``tl.generate`` of ``kv_new_tokens`` tokens after a ``kv_prompt``-token prompt,
   with vs without the cache (the real model, 30 layers), explicit attention. (Without the
   cache every step reruns the whole sequence, so this part is kept shorter.)
@@ -24,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import functools
 import json
+import pstats
+import time
 import warnings
 
 import torch
@@ -35,7 +41,7 @@ from transformer_lib.timing import compare, machine_info
 
 from .figures import _quiet_transformers
 
-__all__ = ["smollm2_vs_hf", "prompt_tokens"]
+__all__ = ["smollm2_vs_hf", "prompt_tokens", "profile_generation"]
 
 REFERENCE = "transformers LlamaForCausalLM"
 
@@ -52,6 +58,19 @@ def prompt_tokens(tokenizer, length: int) -> torch.Tensor:
     ids = tokenizer.encode(TEXT)
     ids = (ids * (length // len(ids) + 1))[:length]
     return torch.tensor([ids])
+
+
+def profile_generation(run) -> dict:
+    """Run ``run()`` under cProfile: seconds in the linear layers, seconds elsewhere, Python calls."""
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    run()
+    profile.disable()
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profile)
+    linear = sum(v[2] for k, v in stats.stats.items() if k[2] == "<built-in method torch._C._nn.linear>")
+    return {"linear_s": round(linear, 3), "other_s": round(total - linear, 3), "python_calls": stats.total_calls}
 
 
 @contextlib.contextmanager
@@ -125,6 +144,10 @@ def smollm2_vs_hf(prefill: int = 256, new_tokens: int = 128, kv_prompt: int = 64
     # Greedy ties can differ after many steps from float rounding alone; count agreeing tokens.
     agree = {key: int((outs[key][0, prefill:] == outs["hf"][0, prefill:]).cumprod(0).sum())
              for key in ("explicit", "sdpa")}
+    # Where the time of one cached generation goes (profiled once each, after the timed rounds).
+    with torch.inference_mode():
+        profiles = {"transformers": profile_generation(hf_gen),
+                    "tl use_sdpa": profile_generation(lambda: tl_gen(ours_sdpa, "sdpa"))}
     for name, r in res.items():
         rows.append({"task": "generate (cached)", "new_tokens": new_tokens, "name": name,
                      "tokens_per_s": new_tokens / r["median_s"], **r})
@@ -158,6 +181,7 @@ def smollm2_vs_hf(prefill: int = 256, new_tokens: int = 128, kv_prompt: int = 64
         "checks": {"max_abs_logit_diff": diff, "tokens_agreeing_with_transformers": agree,
                    "kv_cache_speedup": speedup,
                    "kv_cache_same_tokens": True,
+                   "generation_profile": profiles,
                    "transformers_attention": getattr(hf.config, "_attn_implementation", None)},
     }
 
