@@ -203,6 +203,9 @@ def build_zh(html_root: Path = ROOT / "_build" / "html", warnings_are_errors: bo
         "edition_other_root": "../",
         "edition_other_label": "English",
         "edition_other_lang": "en",
+        # myst-nb's buttons of hidden cells ("Show code cell source" / "... content")
+        "nb_code_prompt_show": "展开代码单元",
+        "nb_code_prompt_hide": "收起代码单元",
     }
     return _sphinx_build(outdir, ROOT / "_build" / ".doctrees-zh", "html", overrides,
                          warnings_are_errors=warnings_are_errors)

@@ -20,7 +20,8 @@ page's catalogue (``book/intro.po``).
 benchmark suite writes (``benchmarks/results/md/*.md``): machine names, versions,
 timings. As prose, each cell would be a message, and every new benchmark run would
 leave the Chinese edition with dozens of untranslated numbers. A page marks such a block
-``untranslated`` (a ``{container}`` with that class around the ``{include}``);
+``generated-data`` (a ``{container}`` with that class around the ``{include}``; Sphinx's own
+stylesheet already uses the class ``untranslated``);
 ``KeepUntranslatedBlocks`` marks the text inside it as not translatable before
 extraction and translation, so both editions show the same generated table.
 
@@ -63,17 +64,17 @@ def _catalog(transform: SphinxTransform):
 
 
 #: Class of a block whose text both editions show as it is (generated data, not prose).
-UNTRANSLATED_CLASS = "untranslated"
+GENERATED_CLASS = "generated-data"
 
 
 class KeepUntranslatedBlocks(SphinxTransform):
-    """Mark the text inside blocks of class ``untranslated`` as not translatable."""
+    """Mark the text inside blocks of class ``generated-data`` as not translatable."""
 
     default_priority = 15  # before sphinx.transforms.i18n.Locale (20) and message extraction
 
     def apply(self, **kwargs) -> None:
         for block in self.document.findall(nodes.Element):
-            if UNTRANSLATED_CLASS in block.get("classes", []):
+            if GENERATED_CLASS in block.get("classes", []):
                 for node in block.findall(nodes.TextElement):
                     node["translatable"] = False
 
@@ -94,8 +95,8 @@ class TranslateMarkedTitles(SphinxTransform):
             if not isinstance(node, nodes.title) or not BLOCK_MARKER.match(msg):
                 continue
             msgstr = catalog.gettext(msg)
-            if not msgstr.strip() or msgstr == msg or node.astext().strip() != msg.strip():
-                continue  # untranslated, or already translated by Sphinx
+            if not msgstr.strip() or msgstr == msg or node.get("translated"):
+                continue  # untranslated, or already translated by Sphinx (which marks the node)
             text = escape_block_marker(msgstr)
             patch = publish_msgstr(self.app, text + "\n" + "=" * len(text) * 2, source,
                                    node.line, self.config, settings)
