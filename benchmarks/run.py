@@ -191,7 +191,7 @@ def main(argv=None) -> int:
             steps, measure = notebooks.n_steps(args.no_book), (
                 lambda tick: notebooks.notebooks_figure(tick, skip_book=args.no_book))
         else:
-            steps, measure = browser.n_steps(args.runs), (
+            steps, measure = args.runs, (
                 lambda tick: browser.live_explorer_figure(tick, runs=args.runs))
         with tqdm(total=steps, desc=args.mode, unit="step", disable=args.no_progress, file=sys.stderr) as bar:
             def tick(label):
@@ -225,10 +225,9 @@ def main(argv=None) -> int:
             previous["skipped"] = previous.get("skipped", []) + [
                 s for s in results["skipped"] if s not in previous.get("skipped", [])]
             results = previous
-        elif previous:
-            for kept in ("notebooks", "live_explorer"):  # measured by --notebooks and --browser
-                if kept in previous.get("figures", {}):
-                    results["figures"][kept] = previous["figures"][kept]
+        elif previous:  # keep what --notebooks and --browser measured (not figures of this run)
+            results["figures"].update({k: fig for k, fig in previous.get("figures", {}).items()
+                                       if fig["id"] not in figures.FIGURES})
     written = report.write_all(results, out)
     print(f"wrote {len(written)} files to {out}: " + ", ".join(written))
     for fig in results["figures"].values():

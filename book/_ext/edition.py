@@ -22,7 +22,7 @@ timings. As prose, each cell would be a message, and every new benchmark run wou
 leave the Chinese edition with dozens of untranslated numbers. A page marks such a block
 ``generated-data`` (a ``{container}`` with that class around the ``{include}``; Sphinx's own
 stylesheet already uses the class ``untranslated``);
-``KeepUntranslatedBlocks`` marks the text inside it as not translatable before
+``KeepGeneratedData`` marks the text inside it as not translatable before
 extraction and translation, so both editions show the same generated table.
 
 **Language switch.** Every page of the English edition (site root) links to the same
@@ -67,7 +67,7 @@ def _catalog(transform: SphinxTransform):
 GENERATED_CLASS = "generated-data"
 
 
-class KeepUntranslatedBlocks(SphinxTransform):
+class KeepGeneratedData(SphinxTransform):
     """Mark the text inside blocks of class ``generated-data`` as not translatable."""
 
     default_priority = 15  # before sphinx.transforms.i18n.Locale (20) and message extraction
@@ -160,7 +160,7 @@ def add_switch(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
-    app.add_transform(KeepUntranslatedBlocks)
+    app.add_transform(KeepGeneratedData)
     app.add_transform(TranslateMarkedTitles)
     app.add_transform(TranslateTocCaptions)
     app.add_config_value("edition_other_root", "", "html")
